@@ -1,0 +1,49 @@
+package idconnect
+
+import (
+	"fmt"
+	"net/url"
+)
+
+// MaxCallbackValue bounds each callback parameter. Real codes and states
+// are well under 200 bytes.
+const MaxCallbackValue = 1024
+
+// ParseCallback reads a provider's redirect query. It accepts both
+// "error_description" (OAuth 2.0) and "error-description" (Myinfo v3), and
+// ignores parameters it does not know (providers add scope, iss, …). A
+// repeated or oversized parameter is an [ErrInvalidRequest].
+func ParseCallback(q url.Values) (Callback, error) {
+	var cb Callback
+	fields := []struct {
+		names []string
+		dst   *string
+	}{
+		{[]string{"code"}, &cb.Code},
+		{[]string{"state"}, &cb.State},
+		{[]string{"error"}, &cb.Error},
+		{[]string{"error_description", "error-description"}, &cb.ErrorDescription},
+	}
+	for _, f := range fields {
+		for _, name := range f.names {
+			vs, ok := q[name]
+			if !ok {
+				continue
+			}
+			if len(vs) != 1 {
+				return Callback{}, fmt.Errorf("%w: parameter %q repeated", ErrInvalidRequest, name)
+			}
+			if len(vs[0]) > MaxCallbackValue {
+				return Callback{}, fmt.Errorf("%w: parameter %q too long", ErrInvalidRequest, name)
+			}
+			*f.dst = vs[0]
+		}
+	}
+	if cb.State == "" {
+		return Callback{}, fmt.Errorf("%w: missing state", ErrInvalidRequest)
+	}
+	if cb.Code == "" && cb.Error == "" {
+		return Callback{}, fmt.Errorf("%w: missing code", ErrInvalidRequest)
+	}
+	return cb, nil
+}
