@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/idconnect/idconnect"
+	myinfoemu "github.com/idconnect/idconnect/emulator/myinfo"
+	"github.com/idconnect/idconnect/emulator/personas"
+	"github.com/idconnect/idconnect/provider/myinfo"
+	"github.com/idconnect/idconnect/server"
+	"github.com/idconnect/idconnect/store"
+)
+
+const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo emulator with freshly generated keys, not to Singpass. The people are invented test personas."
+
+// serve runs the service until ctx ends.
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments; it is configured by environment variables (see README)")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg, err := loadServiceConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	h, notice, err := buildService(cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if notice != "" {
+		fmt.Fprintf(stderr, "\n*** %s ***\n\n", notice)
+	}
+	log.Info("idconnect listening", "addr", ln.Addr().String(), "redirect_url", cfg.RedirectURL, "emulated", cfg.Emulated)
+	return serveHTTP(ctx, ln, h)
+}
+
+// buildService wires the Flow, the provider, the emulator when there is no
+// configuration, and the HTTP server.
+func buildService(cfg *serviceConfig, log *slog.Logger) (http.Handler, string, error) {
+	mc := cfg.Myinfo
+	emulators := map[string]http.Handler{}
+	notice := ""
+	if cfg.Emulated {
+		emu, err := embeddedMyinfo(cfg, &mc)
+		if err != nil {
+			return nil, "", err
+		}
+		emulators["myinfo"] = emu
+		notice = emulatorNotice
+	}
+	client, err := myinfo.New(mc)
+	if err != nil {
+		return nil, "", err
+	}
+	flow := &idconnect.Flow{
+		Providers: map[string]idconnect.Provider{client.Name(): client},
+		Store:     &store.Memory{},
+	}
+	srv, err := server.New(server.Config{Flow: flow, Emulators: emulators, Notice: notice, Logger: log})
+	if err != nil {
+		return nil, "", err
+	}
+	return srv, notice, nil
+}
+
+// embeddedMyinfo builds the Myinfo emulator served under /emulator/myinfo on
+// the service's own origin, and points mc at it with fresh keys.
+func embeddedMyinfo(cfg *serviceConfig, mc *myinfo.Config) (http.Handler, error) {
+	redirect, err := url.Parse(cfg.RedirectURL)
+	if err != nil {
+		return nil, err
+	}
+	public := redirect.Scheme + "://" + redirect.Host + "/emulator/myinfo"
+	clientKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	providerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	secret := make([]byte, 20)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	people, err := personas.Myinfo()
+	if err != nil {
+		return nil, err
+	}
+	mc.BaseURL = public + "/com/v3"
+	mc.ClientID = "STG2-MYINFO-SELF-TEST"
+	mc.ClientSecret = idconnect.Secret(fmt.Sprintf("%x", secret))
+	mc.ClientKey = clientKey
+	mc.ProviderKey = &providerKey.PublicKey
+	return myinfoemu.New(myinfoemu.Config{
+		Personas:        people,
+		ClientID:        mc.ClientID,
+		ClientSecret:    mc.ClientSecret.Reveal(),
+		ClientPublicKey: &clientKey.PublicKey,
+		RedirectURIs:    []string{cfg.RedirectURL},
+		SigningKey:      providerKey,
+		PublicURL:       public,
+	})
+}
+
+// serveHTTP serves h on ln with inbound limits, and shuts down gracefully
+// when ctx ends.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

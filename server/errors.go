@@ -1,0 +1,110 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/idconnect/idconnect"
+	"github.com/idconnect/idconnect/store"
+)
+
+// envelope is the seed service's error body:
+// {"message","code","error":{"title","description","code","data"}}.
+type envelope struct {
+	Message string      `json:"message"`
+	Code    string      `json:"code"`
+	Error   errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Code        string `json:"code"`
+	Data        any    `json:"data"`
+}
+
+// apiError is what an error becomes at the edge: a status, a stable code and
+// fixed texts. Texts never come from the error itself, which may hold a
+// provider's words.
+type apiError struct {
+	status      int
+	code        string
+	message     string
+	description string
+}
+
+// classify maps an error to its HTTP answer. It is the only place where
+// errors become statuses.
+func classify(err error) apiError {
+	var perr *idconnect.ProviderError
+	switch {
+	case errors.Is(err, idconnect.ErrInvalidRequest):
+		return apiError{http.StatusBadRequest, "INVALID_PARAM", "Invalid request.", "The request's parameters are missing, repeated or too long."}
+	case errors.Is(err, idconnect.ErrStateUnknown):
+		return apiError{http.StatusBadRequest, "LOGIN_UNKNOWN", "Unknown or used login.", "This login is unknown or was already completed. Start the login again."}
+	case errors.Is(err, idconnect.ErrStateExpired):
+		return apiError{http.StatusBadRequest, "LOGIN_EXPIRED", "Login expired.", "The login took too long. Start the login again."}
+	case errors.Is(err, idconnect.ErrBrowserMismatch):
+		return apiError{http.StatusBadRequest, "BROWSER_MISMATCH", "Login started elsewhere.", "This login was started in another browser (or cookies are blocked). Start the login again in this browser."}
+	case errors.Is(err, idconnect.ErrConsentDenied):
+		return apiError{http.StatusForbidden, "CONSENT_DENIED", "Consent not given.", "The person did not consent to share their data."}
+	case errors.Is(err, idconnect.ErrUnknownProvider):
+		return apiError{http.StatusNotFound, "UNKNOWN_PROVIDER", "Unknown provider.", "No provider of that name is configured."}
+	case errors.Is(err, idconnect.ErrProviderTimeout):
+		return apiError{http.StatusGatewayTimeout, "PROVIDER_TIMEOUT", "Provider timeout.", "The identity provider did not answer in time. Try again."}
+	case errors.As(err, &perr) && perr.StatusCode < 500:
+		status := http.StatusBadRequest
+		switch perr.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			status = perr.StatusCode
+		}
+		desc := "The identity provider refused the " + perr.Op + " request"
+		if perr.Op == "token" && perr.StatusCode == http.StatusBadRequest {
+			desc += ": the authorisation code may be reused or expired"
+		}
+		return apiError{status, "PROVIDER_REFUSED", "Provider refused the request.", desc + "."}
+	case errors.Is(err, idconnect.ErrProviderUnavailable):
+		return apiError{http.StatusBadGateway, "PROVIDER_UNAVAILABLE", "Provider unavailable.", "The identity provider could not be reached or failed. Try again later."}
+	case errors.Is(err, idconnect.ErrSignature):
+		return apiError{http.StatusBadGateway, "PROVIDER_SIGNATURE_INVALID", "Provider answer not trusted.", "The identity provider's answer failed signature verification."}
+	case errors.Is(err, idconnect.ErrDecrypt):
+		return apiError{http.StatusBadGateway, "PROVIDER_DECRYPT_FAILED", "Provider answer unreadable.", "The identity provider's answer could not be decrypted with our key."}
+	case errors.Is(err, idconnect.ErrTokenInvalid):
+		return apiError{http.StatusBadGateway, "PROVIDER_TOKEN_INVALID", "Provider token invalid.", "The identity provider's access token failed its checks."}
+	case errors.Is(err, idconnect.ErrMalformed):
+		return apiError{http.StatusBadGateway, "PROVIDER_ANSWER_MALFORMED", "Provider answer malformed.", "The identity provider's answer was not in the expected format."}
+	case errors.Is(err, store.ErrFull):
+		return apiError{http.StatusServiceUnavailable, "BUSY", "Service busy.", "Too many logins are in progress. Try again shortly."}
+	}
+	return apiError{http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error.", "An unexpected error occurred."}
+}
+
+// writeError logs err and answers with the seed's envelope. Our errors carry
+// no personal data or secrets, so logging their text is safe.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	a := classify(err)
+	level := slog.LevelWarn
+	if a.status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "request failed",
+		slog.String("route", r.Pattern), slog.Int("status", a.status), slog.String("code", a.code), slog.String("err", err.Error()))
+	writeJSON(w, a.status, envelope{
+		Message: a.message,
+		Code:    a.code,
+		Error:   errorDetail{Title: a.message, Description: a.description, Code: a.code, Data: nil},
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"message":"Internal server error.","code":"INTERNAL_SERVER_ERROR"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
