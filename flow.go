@@ -25,6 +25,9 @@ const (
 	DefaultCodeTTL = 5 * time.Minute
 )
 
+// expiredGrace is how long an expired login stays recognisable.
+const expiredGrace = 5 * time.Minute
+
 // BrowserCookie is the name of the cookie that binds logins to a browser.
 const BrowserCookie = "idconnect_browser"
 
@@ -176,7 +179,9 @@ func (f *Flow) put(ctx context.Context, key string, login *Login) error {
 	if err != nil {
 		return fmt.Errorf("idconnect: encoding login: %w", err)
 	}
-	if err := f.Store.Put(ctx, key, b, login.ExpiresAt); err != nil {
+	// The store keeps the login a little past its expiry so that a late
+	// callback is told "expired" rather than "unknown".
+	if err := f.Store.Put(ctx, key, b, login.ExpiresAt.Add(expiredGrace)); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("%w: duplicate key", ErrStateUnknown)
 		}
