@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -98,13 +99,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	})
 }
 
+// writeJSON answers v as JSON. URLs keep their "&" literally, as the seed
+// service's answers do (encoding/json would write \u0026).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		http.Error(w, `{"message":"Internal server error.","code":"INTERNAL_SERVER_ERROR"}`, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b.Bytes())
 }

@@ -16,7 +16,7 @@ import (
 	"strings"
 )
 
-//go:embed myinfo/*.json
+//go:embed myinfo/*.json myinfo-summaries.json
 var myinfoFiles embed.FS
 
 // Persona is one test person.
@@ -27,12 +27,19 @@ type Persona struct {
 	Name string
 	// Myinfo is the full Myinfo v3 person JSON, attributes as keys.
 	Myinfo json.RawMessage
+	// Summary says in a line which edge cases the persona covers, for
+	// login pages. It is "" for a persona without one.
+	Summary string
 }
 
 // Myinfo returns every Myinfo persona, ordered by ID. Each call parses the
 // embedded files afresh, so callers may keep or change what they get.
 func Myinfo() ([]Persona, error) {
 	entries, err := myinfoFiles.ReadDir("myinfo")
+	if err != nil {
+		return nil, err
+	}
+	summaries, err := myinfoSummaries()
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +60,22 @@ func Myinfo() ([]Persona, error) {
 		if head.UINFIN.Value != id {
 			return nil, fmt.Errorf("personas: %s: uinfin %q does not match the file name", e.Name(), head.UINFIN.Value)
 		}
-		out = append(out, Persona{ID: id, Name: head.Name.Value, Myinfo: json.RawMessage(b)})
+		out = append(out, Persona{ID: id, Name: head.Name.Value, Myinfo: json.RawMessage(b), Summary: summaries[id]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// myinfoSummaries reads the one-line summaries of the Myinfo personas,
+// keyed by ID.
+func myinfoSummaries() (map[string]string, error) {
+	b, err := myinfoFiles.ReadFile("myinfo-summaries.json")
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("personas: myinfo-summaries.json: %w", err)
+	}
+	return m, nil
 }
