@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/internal/jwx"
@@ -20,12 +21,15 @@ const (
 	defaultRedirectURL = "http://localhost:3001/callback"
 	defaultAttributes  = "name,dob,birthcountry,nationality,uinfin,sex,regadd"
 	defaultPurpose     = "idconnect-myinfo-connector"
+	defaultTimeout     = 15 * time.Second
 )
 
 // serviceConfig is the service's configuration, read from the environment.
 type serviceConfig struct {
 	Addr        string
 	RedirectURL string
+	// ProviderTimeout bounds each call to a provider.
+	ProviderTimeout time.Duration
 	// Emulated is true when no Myinfo variable is set: the service then
 	// runs the embedded emulator with fresh keys.
 	Emulated bool
@@ -64,6 +68,11 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 		Addr:        env("IDCONNECT_ADDR", "", defaultAddr),
 		RedirectURL: env("IDCONNECT_REDIRECT_URL", "KASA_REDIRECT_URL", defaultRedirectURL),
 	}
+	timeout, err := time.ParseDuration(env("IDCONNECT_PROVIDER_TIMEOUT", "", defaultTimeout.String()))
+	if err != nil || timeout <= 0 {
+		errs = append(errs, fmt.Errorf("IDCONNECT_PROVIDER_TIMEOUT: want a positive duration such as 15s"))
+	}
+	cfg.ProviderTimeout = timeout
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("IDCONNECT_ADDR %q: want host:port or :port", cfg.Addr))
 	}

@@ -37,50 +37,60 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	h, notice, err := buildService(cfg, log)
+	svc, err := buildService(cfg, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	if notice != "" {
-		fmt.Fprintf(stderr, "\n*** %s ***\n\n", notice)
+	if svc.notice != "" {
+		fmt.Fprintf(stderr, "\n*** %s ***\n\n", svc.notice)
 	}
 	log.Info("idconnect listening", "addr", ln.Addr().String(), "redirect_url", cfg.RedirectURL, "emulated", cfg.Emulated)
-	return serveHTTP(ctx, ln, h)
+	return serveHTTP(ctx, ln, svc.handler)
+}
+
+// service is the wired service.
+type service struct {
+	handler http.Handler
+	notice  string            // shown loudly when not talking to real providers
+	myinfo  *myinfoemu.Server // the embedded emulator, nil when configured
 }
 
 // buildService wires the Flow, the provider, the emulator when there is no
 // configuration, and the HTTP server.
-func buildService(cfg *serviceConfig, log *slog.Logger) (http.Handler, string, error) {
+func buildService(cfg *serviceConfig, log *slog.Logger) (*service, error) {
 	mc := cfg.Myinfo
+	mc.HTTPClient = &http.Client{Timeout: cfg.ProviderTimeout}
+	svc := &service{}
 	emulators := map[string]http.Handler{}
-	notice := ""
 	if cfg.Emulated {
 		emu, err := embeddedMyinfo(cfg, &mc)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		emulators["myinfo"] = emu
-		notice = emulatorNotice
+		svc.myinfo = emu
+		svc.notice = emulatorNotice
 	}
 	client, err := myinfo.New(mc)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	flow := &idconnect.Flow{
 		Providers: map[string]idconnect.Provider{client.Name(): client},
 		Store:     &store.Memory{},
 	}
-	srv, err := server.New(server.Config{Flow: flow, Emulators: emulators, Notice: notice, Logger: log})
+	srv, err := server.New(server.Config{Flow: flow, Emulators: emulators, Notice: svc.notice, Logger: log})
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return srv, notice, nil
+	svc.handler = srv
+	return svc, nil
 }
 
 // embeddedMyinfo builds the Myinfo emulator served under /emulator/myinfo on
 // the service's own origin, and points mc at it with fresh keys.
-func embeddedMyinfo(cfg *serviceConfig, mc *myinfo.Config) (http.Handler, error) {
+func embeddedMyinfo(cfg *serviceConfig, mc *myinfo.Config) (*myinfoemu.Server, error) {
 	redirect, err := url.Parse(cfg.RedirectURL)
 	if err != nil {
 		return nil, err

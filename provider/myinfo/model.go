@@ -96,7 +96,7 @@ func ParsePerson(raw []byte) (*Person, error) {
 		return nil, errors.New("myinfo: person data is not a JSON object")
 	}
 	p := new(Person)
-	if err := json.Unmarshal(raw, p); err != nil {
+	if err := p.UnmarshalJSON(raw); err != nil {
 		return nil, err
 	}
 	return p, nil
