@@ -77,10 +77,20 @@ type env struct {
 
 func newEnv(t *testing.T, keys testKeys, mutate func(*Config)) *env {
 	t.Helper()
+	return newEnvAt(t, keys, "", mutate)
+}
+
+// newEnvAt serves the emulator under prefix (with http.StripPrefix, as the
+// service mounts it), with PublicURL set to match when prefix is not "".
+func newEnvAt(t *testing.T, keys testKeys, prefix string, mutate func(*Config)) *env {
+	t.Helper()
 	ps, err := personas.Myinfo()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
 	clock := &testClock{now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
 	cfg := Config{
 		Personas:        ps,
@@ -91,6 +101,9 @@ func newEnv(t *testing.T, keys testKeys, mutate func(*Config)) *env {
 		SigningKey:      keys.provider,
 		Now:             clock.Now,
 	}
+	if prefix != "" {
+		cfg.PublicURL = srv.URL + prefix + "/"
+	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -98,10 +111,14 @@ func newEnv(t *testing.T, keys testKeys, mutate func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
+	handler = emu
+	if prefix != "" {
+		mux := http.NewServeMux()
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, emu))
+		handler = mux
+	}
 	return &env{
-		t: t, keys: keys, clock: clock, emu: emu, srv: srv, base: srv.URL,
+		t: t, keys: keys, clock: clock, emu: emu, srv: srv, base: srv.URL + prefix,
 		client: &http.Client{
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

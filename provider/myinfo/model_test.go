@@ -388,3 +388,26 @@ func TestAddressUnformatted(t *testing.T) {
 		})
 	}
 }
+
+// FuzzPersonRoundTrip: a parsed person normalises, marshals and parses again.
+func FuzzPersonRoundTrip(f *testing.F) {
+	f.Add(`{"uinfin":{"value":"S6005048A"},"name":{"value":"ANDY LAU"},"sex":{"code":"M","desc":"MALE"}}`)
+	f.Add(`{"regadd":{"type":"Unformatted","line1":{"value":"A"},"country":{"code":"MY"}},"mobileno":{"nbr":{"value":1}}}`)
+	f.Add(`{"vehicles":{"0":{"classification":"C"},"1":{"unavailable":true}},"hdbownership":{"unavailable":true}}`)
+	f.Add(`{"cpfbalances":{"ma":{"value":"1.5"}},"ownerprivate":{"value":"Y"},"email":"a@b"}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		p, err := ParsePerson([]byte(in))
+		if err != nil {
+			return
+		}
+		_ = p.Normalize()
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatalf("parsed person does not marshal: %v", err)
+		}
+		if _, err := ParsePerson(b); err != nil {
+			t.Fatalf("marshalled person does not parse: %v", err)
+		}
+	})
+}

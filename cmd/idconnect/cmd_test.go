@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+func TestLoadServiceConfigEmulatedByDefault(t *testing.T) {
+	cfg, err := loadServiceConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Emulated || cfg.Addr != ":3001" || cfg.RedirectURL != "http://localhost:3001/callback" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	if strings.Join(cfg.Myinfo.Attributes, ",") != defaultAttributes {
+		t.Errorf("attributes %v", cfg.Myinfo.Attributes)
+	}
+}
+
+func TestLoadServiceConfigReportsEveryProblem(t *testing.T) {
+	env := map[string]string{
+		"IDCONNECT_ADDR":              "no-port",
+		"IDCONNECT_REDIRECT_URL":      "not a url",
+		"IDCONNECT_PROVIDER_TIMEOUT":  "soon",
+		"IDCONNECT_MYINFO_ENV":        "staging",
+		"IDCONNECT_MYINFO_CLIENT_KEY": filepath.Join(t.TempDir(), "missing.pem"),
+		"IDCONNECT_MYINFO_ATTRIBUTES": "name,NAME",
+	}
+	_, err := loadServiceConfig(func(k string) string { return env[k] })
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, want := range []string{"IDCONNECT_ADDR", "IDCONNECT_REDIRECT_URL", "IDCONNECT_PROVIDER_TIMEOUT", "unknown environment", "missing.pem", "IDCONNECT_MYINFO_CERT", "ClientID", "ClientSecret", "NAME"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func genKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestLoadServiceConfigSeedNames(t *testing.T) {
+	client, provider := genKey(t), genKey(t)
+	der, _ := x509.MarshalPKCS8PrivateKey(client)
+	pub, _ := x509.MarshalPKIXPublicKey(&provider.PublicKey)
+	env := map[string]string{
+		"MYINFO_HOST":                 "https://test.api.myinfo.gov.sg/com/v3",
+		"MYINFO_CLIENT_ID":            "STG2-MYINFO-SELF-TEST",
+		"MYINFO_CLIENT_SECRET":        "secret",
+		"KASA_GENERATED_PRIVATE_KEY":  strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "\n", `\n`),
+		"MYINFO_GENERATED_PUBLIC_KEY": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
+		"KASA_REDIRECT_URL":           "http://localhost:3001/callback",
+	}
+	cfg, err := loadServiceConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Emulated || cfg.Myinfo.BaseURL != env["MYINFO_HOST"] || cfg.Myinfo.ClientID != "STG2-MYINFO-SELF-TEST" ||
+		cfg.Myinfo.ClientKey == nil || !cfg.Myinfo.ProviderKey.Equal(&provider.PublicKey) {
+		t.Fatalf("seed variables not honoured: %+v", cfg.Myinfo)
+	}
+	if _, err := buildService(cfg, nil); err != nil {
+		t.Fatalf("buildService: %v", err)
+	}
+}
+
+func TestDecodeCommand(t *testing.T) {
+	dir := t.TempDir()
+	provider, client, other := genKey(t), genKey(t), genKey(t)
+	certDER, _ := x509.MarshalPKIXPublicKey(&provider.PublicKey)
+	certPath := writePEM(t, dir, "cert.pem", "PUBLIC KEY", certDER)
+	clientDER, _ := x509.MarshalPKCS8PrivateKey(client)
+	keyPath := writePEM(t, dir, "key.pem", "PRIVATE KEY", clientDER)
+	otherDER, _ := x509.MarshalPKCS8PrivateKey(other)
+	otherPath := writePEM(t, dir, "other.pem", "PRIVATE KEY", otherDER)
+
+	const person = `{"name":{"value":"ANDY LAU","source":"1"},"sex":{"code":"M","desc":"MALE"},"email":{"unavailable":true}}`
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: provider}, nil)
+	jws, _ := signer.Sign([]byte(person))
+	compactJWS, _ := jws.CompactSerialize()
+	quoted, _ := json.Marshal(compactJWS)
+	enc, _ := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP, Key: &client.PublicKey}, nil)
+	jwe, _ := enc.Encrypt(quoted)
+	compactJWE, _ := jwe.CompactSerialize()
+
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"JWE to sodata", []string{"--cert", certPath, "--key", keyPath}, compactJWE, 0,
+			"{\n  \"name\": \"ANDY LAU\",\n  \"sex\": \"M\",\n  \"email\": null\n}\n", ""},
+		{"JWS raw", []string{"--cert", certPath, "--raw"}, string(quoted), 0, "", ""},
+		{"chosen attributes", []string{"--cert", certPath, "--attributes", "sex"}, compactJWS, 0, "{\n  \"sex\": \"M\"\n}\n", ""},
+		{"wrong key", []string{"--cert", certPath, "--key", otherPath}, compactJWE, 1, "", "decrypt failed"},
+		{"wrong certificate", []string{"--cert", otherPathPub(t, dir, other)}, compactJWS, 1, "", "signature check failed"},
+		{"garbage", []string{"--cert", certPath}, "hello", 1, "", "format error"},
+		{"no certificate", nil, compactJWS, 2, "", "Usage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), append([]string{"decode", "myinfo-v3"}, tt.args...), func(string) string { return "" }, strings.NewReader(tt.stdin), &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
+			}
+			if tt.wantOut != "" && stdout.String() != tt.wantOut {
+				t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), tt.wantOut)
+			}
+			if tt.name == "JWS raw" && !json.Valid(stdout.Bytes()) {
+				t.Errorf("raw output is not JSON: %s", stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantErr)
+			}
+		})
+	}
+}
+
+func otherPathPub(t *testing.T, dir string, k *rsa.PrivateKey) string {
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	return writePEM(t, dir, "other-pub.pem", "PUBLIC KEY", der)
+}
+
+func TestRunUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "unknown command") {
+		t.Errorf("unknown command: exit %d, %s", code, stderr.String())
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"version"}, func(string) string { return "" }, nil, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "idconnect ") {
+		t.Errorf("version: exit %d, %s", code, stdout.String())
+	}
+}
