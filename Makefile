@@ -11,7 +11,8 @@ FUZZ_TARGETS = \
 	./emulator/myinfo:FuzzParsePKISign \
 	./provider/myinfo:FuzzDecodePerson \
 	./provider/myinfo:FuzzFlatten \
-	./provider/myinfo:FuzzParsePerson
+	./provider/myinfo:FuzzParsePerson \
+	./provider/myinfo:FuzzPersonRoundTrip
 
 .PHONY: test vet unit fuzz interop build
 
@@ -35,5 +36,15 @@ fuzz:
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
+# Interoperability tests against independent implementations. MockPass
+# (@opengovsg/mockpass, pinned by interop/mockpass/package-lock.json) is an
+# independent Myinfo v3 provider; the Go tests start it on 127.0.0.1.
+NPM         ?= npm
+MOCKPASS_DIR = interop/mockpass
+
 interop:
-	@echo "interop: not wired yet"
+	@command -v node >/dev/null 2>&1 || { echo "interop: node (Node 20+) is required on PATH" >&2; exit 1; }
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "interop: npm is required on PATH" >&2; exit 1; }
+	cd $(MOCKPASS_DIR) && if [ -f package-lock.json ]; then \
+		$(NPM) ci --no-audit --no-fund; else $(NPM) install --no-audit --no-fund; fi
+	$(GO) test -tags interop -count=1 -timeout 5m ./interop/...

@@ -1,8 +1,8 @@
 package idconnect
 
 // Person is the normalised person shape shared by every provider. A field the
-// provider did not return, or marked unavailable, is the zero value (nil for
-// pointers); the provider's own detail is kept in [Result.Raw] and
+// provider did not return, marked unavailable, or sent empty is the zero
+// value (nil for pointers); the provider's own detail is kept in [Result.Raw] and
 // [Result.Model].
 type Person struct {
 	// IDNumber is the national identity number (NRIC/FIN for Singapore).
@@ -36,8 +36,8 @@ type Provenance struct {
 
 // Phone is a telephone number split as the provider gives it.
 type Phone struct {
-	Kind        string      `json:"kind"` // "mobile", "home", …
-	CountryCode string      `json:"country_code,omitempty"`
+	Kind        string      `json:"kind"`                   // "mobile", "home", …
+	CountryCode string      `json:"country_code,omitempty"` // with its prefix, e.g. "+65"
 	Number      string      `json:"number"`
 	Provenance  *Provenance `json:"provenance,omitempty"`
 }

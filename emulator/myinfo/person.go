@@ -3,7 +3,6 @@ package myinfo
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,12 +31,12 @@ func (s *Server) handlePerson(api string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		claims, err := s.verifyToken(bearer)
+		claims, expired := s.verifyToken(bearer)
 		switch {
-		case errors.Is(err, errTokenExpired):
+		case expired:
 			writeAPIError(w, http.StatusUnauthorized, "Access token has expired", "")
 			return
-		case err != nil:
+		case claims == nil:
 			writeAPIError(w, http.StatusUnauthorized, "Invalid access token", "")
 			return
 		case claims.ClientID != clientID:

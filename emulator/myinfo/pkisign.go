@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -17,8 +18,9 @@ import (
 // RSASSA-PKCS1-v1_5 with SHA-256.
 const SignatureMethod = "RS256"
 
-// ErrPKISign reports an Authorization header that is not a well-formed
-// PKI_SIGN header. The error text names the problem, never a value.
+// ErrPKISign is wrapped by every [ParsePKISign] error: the Authorization
+// header is not a well-formed PKI_SIGN header. Error texts name the problem,
+// never a value.
 var ErrPKISign = errors.New("myinfo: malformed PKI_SIGN header")
 
 // PKISign is a parsed Myinfo v3 PKI_SIGN Authorization header.
@@ -89,7 +91,7 @@ func ParsePKISign(header string) (p PKISign, bearer string, err error) {
 	s := strings.TrimSpace(header)
 	scheme, rest, ok := strings.Cut(s, " ")
 	if !ok || !asciiEqualFold(scheme, "PKI_SIGN") {
-		return PKISign{}, "", errors.New("myinfo: Authorization header is not PKI_SIGN")
+		return PKISign{}, "", pkiErr("scheme is not PKI_SIGN")
 	}
 	seen := map[string]bool{}
 	for {
@@ -100,19 +102,19 @@ func ParsePKISign(header string) (p PKISign, bearer string, err error) {
 		if tok, ok := cutFold(rest, "Bearer "); ok {
 			bearer = strings.TrimSpace(tok)
 			if bearer == "" || strings.ContainsAny(bearer, " ,\"\t") {
-				return PKISign{}, "", errors.New("myinfo: malformed bearer token in PKI_SIGN header")
+				return PKISign{}, "", pkiErr("malformed bearer token")
 			}
 			break
 		}
 		key, after, ok := strings.Cut(rest, "=")
 		if !ok || key == "" || strings.ContainsAny(key, " ,\"\t") {
-			return PKISign{}, "", ErrPKISign
+			return PKISign{}, "", pkiErr("bad field syntax")
 		}
 		var val string
 		if strings.HasPrefix(after, `"`) {
 			end := strings.IndexByte(after[1:], '"')
 			if end < 0 {
-				return PKISign{}, "", errors.New("myinfo: unterminated quoted value in PKI_SIGN header")
+				return PKISign{}, "", pkiErr("unterminated quoted value")
 			}
 			val, rest = after[1:1+end], after[2+end:]
 		} else {
@@ -122,17 +124,17 @@ func ParsePKISign(header string) (p PKISign, bearer string, err error) {
 			}
 			val, rest = strings.TrimRight(after[:end], " "), after[end:]
 			if strings.ContainsAny(val, "\" \t") {
-				return PKISign{}, "", ErrPKISign
+				return PKISign{}, "", pkiErr("bad field syntax")
 			}
 		}
 		rest = strings.TrimLeft(rest, " ")
 		if rest != "" {
 			if rest[0] != ',' {
-				return PKISign{}, "", ErrPKISign
+				return PKISign{}, "", pkiErr("bad field syntax")
 			}
 			rest = rest[1:]
 			if strings.TrimSpace(rest) == "" {
-				return PKISign{}, "", ErrPKISign
+				return PKISign{}, "", pkiErr("bad field syntax")
 			}
 		}
 		var dst *string
@@ -151,24 +153,27 @@ func ParsePKISign(header string) (p PKISign, bearer string, err error) {
 			continue
 		}
 		if seen[key] {
-			return PKISign{}, "", errors.New("myinfo: repeated field in PKI_SIGN header: " + key)
+			return PKISign{}, "", pkiErr("repeated field " + key)
 		}
 		seen[key] = true
 		*dst = val
 	}
 	for _, k := range [...]string{"app_id", "nonce", "timestamp", "signature_method", "signature"} {
 		if !seen[k] {
-			return PKISign{}, "", errors.New("myinfo: missing field in PKI_SIGN header: " + k)
+			return PKISign{}, "", pkiErr("missing field " + k)
 		}
 	}
 	if p.AppID == "" || p.Nonce == "" || p.Timestamp == "" || p.Signature == "" {
-		return PKISign{}, "", errors.New("myinfo: empty field in PKI_SIGN header")
+		return PKISign{}, "", pkiErr("empty field")
 	}
 	if p.SignatureMethod != SignatureMethod {
-		return PKISign{}, "", errors.New("myinfo: unsupported signature_method in PKI_SIGN header")
+		return PKISign{}, "", pkiErr("unsupported signature_method")
 	}
 	return p, bearer, nil
 }
+
+// pkiErr wraps ErrPKISign with the problem (never a value).
+func pkiErr(problem string) error { return fmt.Errorf("%w: %s", ErrPKISign, problem) }
 
 // cutFold is strings.CutPrefix with an ASCII case-insensitive prefix.
 func cutFold(s, prefix string) (string, bool) {
@@ -268,19 +273,20 @@ type nonceCache struct {
 	max  int
 }
 
-// errNonceFull reports that the nonce cache is full of live entries.
-var errNonceFull = errors.New("myinfo: nonce store full")
+// Results of nonceCache.add.
+const (
+	nonceFresh = iota
+	nonceRepeated
+	nonceFull
+)
 
-// errNonceRepeated reports a nonce seen before within the window.
-var errNonceRepeated = errors.New("myinfo: nonce repeated")
-
-// add records nonce until expires. It fails if the nonce is still
-// remembered, or if the cache is full of unexpired nonces.
-func (c *nonceCache) add(nonce string, now, expires time.Time) error {
+// add records nonce until expires. It fails with nonceRepeated if the nonce
+// is still remembered, or nonceFull if the cache is full of live nonces.
+func (c *nonceCache) add(nonce string, now, expires time.Time) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if until, ok := c.seen[nonce]; ok && now.Before(until) {
-		return errNonceRepeated
+		return nonceRepeated
 	}
 	if len(c.seen) >= c.max {
 		for k, until := range c.seen {
@@ -289,9 +295,9 @@ func (c *nonceCache) add(nonce string, now, expires time.Time) error {
 			}
 		}
 		if len(c.seen) >= c.max {
-			return errNonceFull
+			return nonceFull
 		}
 	}
 	c.seen[nonce] = expires
-	return nil
+	return nonceFresh
 }

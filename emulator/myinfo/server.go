@@ -510,11 +510,11 @@ func (s *Server) checkPKISign(w http.ResponseWriter, r *http.Request, p PKISign,
 		writeAPIError(w, http.StatusUnauthorized, "Signature verification failed", "signature")
 		return false
 	}
-	switch err := s.nonces.add(p.AppID+"\x00"+p.Nonce, now, now.Add(2*ClockSkew)); {
-	case errors.Is(err, errNonceRepeated):
+	switch s.nonces.add(p.AppID+"\x00"+p.Nonce, now, now.Add(2*ClockSkew)) {
+	case nonceRepeated:
 		writeAPIError(w, http.StatusUnauthorized, "The nonce has been used before", "nonce")
 		return false
-	case err != nil:
+	case nonceFull:
 		writeAPIError(w, http.StatusServiceUnavailable, "Too many requests", "")
 		return false
 	}

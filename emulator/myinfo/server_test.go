@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -581,4 +582,45 @@ func TestWrongURLs(t *testing.T) {
 		t.Fatalf("Allow %q", resp.Header.Get("Allow"))
 	}
 	apiErr(t, e.get(e.base+"/nothing"), 404)
+}
+
+func TestConsentPageShortcutAndLogger(t *testing.T) {
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	e := newEnv(t, newTestKeys(t), func(c *Config) { c.Logger = logger })
+	page, _ := url.Parse(e.authoriseURL("com", url.Values{"persona": {testPersona}}))
+	resp := e.get(page.String())
+	html := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(html, `value="allow"`) || !strings.Contains(html, "S****048A") {
+		t.Fatalf("consent page %d:\n%s", resp.StatusCode, html)
+	}
+	if strings.Contains(html, testPersona) {
+		t.Fatal("consent page shows the full UIN/FIN")
+	}
+	resp = e.submit(page, html, "decision", "allow")
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "code=") {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	tok := e.token("com", e.code("com", testPersona, "name"))
+	apiOK(t, e.personRequest("com", "person/"+testPersona+"/", personQuery("name"), tok, &signOpts{}))
+
+	out := logs.String()
+	for _, secret := range []string{testPersona, testSecret, tok, "ANDY", "st-123"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("log contains %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "GET /com/v3/person/{sub}/{$}") || !strings.Contains(out, "status=200") {
+		t.Fatalf("log lacks route or status:\n%s", out)
+	}
+}
+
+func TestSandboxToleratesPKISign(t *testing.T) {
+	e := newEnv(t, newTestKeys(t), func(c *Config) { c.Sandbox = true })
+	tok := e.token("com", e.code("com", testPersona, "name"))
+	body := apiOK(t, e.personRequest("com", "person/"+testPersona+"/", personQuery("name"), tok, &signOpts{key: newRSAKey(t)}))
+	if !strings.HasPrefix(body, `{"name":`) {
+		t.Fatalf("body %s", body)
+	}
 }

@@ -205,38 +205,33 @@ func (s *Server) issueToken(r *http.Request, g *grant) (string, error) {
 	return jws.CompactSerialize()
 }
 
-// Access token verification failures.
-var (
-	errTokenInvalid = errors.New("myinfo: invalid access token")
-	errTokenExpired = errors.New("myinfo: access token expired")
-)
-
 // verifyToken checks an access token: RS256 only, signed by the
-// configured key, audience myinfo, within nbf..exp.
-func (s *Server) verifyToken(tok string) (*accessClaims, error) {
+// configured key, audience myinfo, within nbf..exp. It returns nil claims
+// when the token is bad, and whether the only problem is its expiry.
+func (s *Server) verifyToken(tok string) (c *accessClaims, expired bool) {
 	if tok == "" || len(tok) > MaxQueryBytes {
-		return nil, errTokenInvalid
+		return nil, false
 	}
 	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
-		return nil, errTokenInvalid
+		return nil, false
 	}
 	payload, err := jws.Verify(&s.cfg.SigningKey.PublicKey)
 	if err != nil {
-		return nil, errTokenInvalid
+		return nil, false
 	}
-	var c accessClaims
-	if err := json.Unmarshal(payload, &c); err != nil || c.Aud != tokenAudience || c.Sub == "" {
-		return nil, errTokenInvalid
+	c = new(accessClaims)
+	if err := json.Unmarshal(payload, c); err != nil || c.Aud != tokenAudience || c.Sub == "" {
+		return nil, false
 	}
 	now := s.now().Unix()
 	if now < c.Nbf {
-		return nil, errTokenInvalid
+		return nil, false
 	}
 	if now >= c.Exp {
-		return nil, errTokenExpired
+		return nil, true
 	}
-	return &c, nil
+	return c, false
 }
 
 // isTooLarge reports whether err comes from the body size cap.

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,7 +43,7 @@ const (
 	stopTimeout    = 5 * time.Second  // SIGTERM to exit, before SIGKILL
 	requestTimeout = 10 * time.Second // every HTTP request of the tests
 	maxBody        = 1 << 20          // bytes read from any answer
-	maxLog         = 64 << 10         // bytes of MockPass output kept for failure reports
+	maxLog         = 16 << 10         // bytes of MockPass output kept for failure reports
 )
 
 // mockPass is one running MockPass with what the tests need to talk to it.
@@ -61,9 +62,9 @@ type mockPass struct {
 // startMockPass starts MockPass in strict mode (token and person PKI_SIGN
 // checked, person answers JWE around JWS) on a free loopback port, waits
 // until it answers, and stops it, with its whole process group, when the
-// test ends. It fails the test, never skips it, when node or the package is
-// missing.
-func startMockPass(t *testing.T) *mockPass {
+// test ends. env adds MockPass settings (NAME=value). It fails the test,
+// never skips it, when node or the package is missing.
+func startMockPass(t *testing.T, env ...string) *mockPass {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -82,6 +83,7 @@ func startMockPass(t *testing.T) *mockPass {
 		"SERVICE_PROVIDER_MYINFO_SECRET="+clientSecret,
 		"ENCRYPT_MYINFO=true",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out := &outputLog{ready: make(chan string, 1)}
 	cmd.Stdout = out
@@ -490,6 +492,7 @@ func diffKeys(got, want map[string]any) []string {
 			out = append(out, k+" (unexpected)")
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

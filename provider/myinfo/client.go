@@ -399,7 +399,8 @@ func providerError(op string, status int, body []byte) error {
 		perr.Code = strings.Trim(string(e.Code), `"`)
 		perr.Description = safeMessage(e.Message)
 	}
-	return fmt.Errorf("myinfo: %s: %w", op, perr)
+	// perr's message already starts "myinfo: <op>:".
+	return perr
 }
 
 // safeMessage keeps the human part of a provider message and drops what

@@ -39,12 +39,9 @@ func Flatten(attributes []string, person json.RawMessage) (json.RawMessage, erro
 		if len(seen) > 1 {
 			buf.WriteByte(',')
 		}
-		key, err := json.Marshal(name)
-		if err != nil {
+		if err := writeKey(&buf, name); err != nil {
 			return nil, err
 		}
-		buf.Write(key)
-		buf.WriteByte(':')
 		if err := json.Compact(&buf, flatItem(raw)); err != nil {
 			return nil, fmt.Errorf("myinfo: attribute %q: %w", name, err)
 		}
@@ -72,4 +69,18 @@ func flatItem(raw json.RawMessage) json.RawMessage {
 		return c
 	}
 	return raw
+}
+
+// writeKey writes name as a JSON string and a colon, leaving &, < and >
+// literal like the values beside it.
+func writeKey(buf *bytes.Buffer, name string) error {
+	var key bytes.Buffer
+	enc := json.NewEncoder(&key)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(name); err != nil {
+		return err
+	}
+	buf.Write(bytes.TrimSuffix(key.Bytes(), []byte("\n")))
+	buf.WriteByte(':')
+	return nil
 }

@@ -44,7 +44,8 @@ func TestFlatten(t *testing.T) {
 		"nullvalue": {"value": null},
 		"hdbownership": [ {"noofowners": {"value": 2}} ],
 		"scalar": 42,
-		"html": {"value": "<b>&amp;</b>"}
+		"html": {"value": "<b>&amp;</b>"},
+		"a&b": {"code": "\u0026"}
 	}`
 	tests := []struct {
 		name  string
@@ -66,6 +67,7 @@ func TestFlatten(t *testing.T) {
 		{"list passes through", []string{"hdbownership"}, `{"hdbownership":[{"noofowners":{"value":2}}]}`},
 		{"non-object passes through", []string{"scalar"}, `{"scalar":42}`},
 		{"escapes kept verbatim", []string{"html"}, `{"html":"<b>&amp;</b>"}`},
+		{"keys not HTML-escaped", []string{"a&b"}, `{"a&b":"\u0026"}`},
 		{"requested order", []string{"sex", "name", "dob"}, `{"sex":"F","name":"TAN \u00c9LISE","dob":"1990-01-01"}`},
 		{"missing attributes are left out", []string{"uinfin", "sex", "regadd"}, `{"sex":"F"}`},
 		{"each attribute once", []string{"sex", "sex", "dob", "sex"}, `{"sex":"F","dob":"1990-01-01"}`},
