@@ -2,4 +2,4 @@ module github.com/idconnect/idconnect
 
 go 1.26
 
-require github.com/go-jose/go-jose/v4 v4.1.8 // indirect
+require github.com/go-jose/go-jose/v4 v4.1.8
