@@ -62,7 +62,7 @@ type fixture struct {
 
 // newFixture runs the emulator over httptest and a client configured for
 // it; edit changes the client's configuration, emuEdit the emulator's.
-func newFixture(t *testing.T, edit func(*myinfo.Config), emuEdit func(*myinfoemu.Config)) *fixture {
+func newFixture(t testing.TB, edit func(*myinfo.Config), emuEdit func(*myinfoemu.Config)) *fixture {
 	t.Helper()
 	people, err := personas.Myinfo()
 	if err != nil {
@@ -113,7 +113,7 @@ func newFixture(t *testing.T, edit func(*myinfo.Config), emuEdit func(*myinfoemu
 
 // authorise runs AuthURL and the emulator's consent shortcut, returning the
 // login and the callback.
-func (f *fixture) authorise(t *testing.T, persona string) (*idconnect.Login, idconnect.Callback) {
+func (f *fixture) authorise(t testing.TB, persona string) (*idconnect.Login, idconnect.Callback) {
 	t.Helper()
 	login := &idconnect.Login{State: "state-" + persona}
 	authURL, err := f.client.AuthURL(context.Background(), login)
