@@ -3,6 +3,7 @@ package idconnect
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Sentinel errors for every decision a caller makes. Providers and the Flow
@@ -63,7 +64,7 @@ type ProviderError struct {
 
 func (e *ProviderError) Error() string {
 	msg := fmt.Sprintf("%s: %s: HTTP %d", e.Provider, e.Op, e.StatusCode)
-	if e.Code != "" {
+	if e.Code != "" && e.Code != strconv.Itoa(e.StatusCode) {
 		msg += " " + e.Code
 	}
 	if e.Description != "" {

@@ -15,10 +15,14 @@
 //   - the service's seed routes (redirect-login → /callback →
 //     /users/me/external/myinfo) return the same data as {"message":"OK",
 //     "sodata":{…}}, and refuse a replayed code;
+//   - the same works with a client key pair of our own, given to MockPass
+//     as SERVICE_PROVIDER_PUB_KEY and SERVICE_PROVIDER_CERT_PATH;
 //   - failures surface as the right errors and statuses: a wrong client key
-//     or secret (MockPass answers 403), a wrong provider certificate
-//     (idconnect.ErrSignature, 502), a declined consent (the "No data was
-//     shared" page, then 400 for the used state).
+//     or secret (MockPass answers 403; the service answers 403), a wrong
+//     provider certificate (idconnect.ErrSignature; 502), a person
+//     encrypted to another certificate (idconnect.ErrDecrypt; 502), a
+//     declined consent (the "No data was shared" page, then 400 for the
+//     used state).
 //
 // The tests need Node 20+ and the package installed by "make interop"
 // (npm ci in this directory). They are behind the "interop" build tag:
