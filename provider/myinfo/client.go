@@ -414,7 +414,7 @@ func safeMessage(s string) string {
 	}
 	const max = 120
 	if len(s) > max {
-		s = s[:max]
+		s = strings.ToValidUTF8(s[:max], "")
 	}
 	return strings.TrimSpace(s)
 }
