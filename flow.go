@@ -89,15 +89,17 @@ func ttlOr(d, def time.Duration) time.Duration {
 	return def
 }
 
-// BindBrowser returns the browser-binding secret for r, minting one and
-// setting the HttpOnly, SameSite=Lax cookie on w when r carries none.
+// BindBrowser returns the browser-binding secret for r, minting one when r
+// carries none, and sets the HttpOnly, SameSite=Lax cookie on w. The cookie
+// is set again even when it exists, so that it outlives the login starting
+// now.
 func (f *Flow) BindBrowser(w http.ResponseWriter, r *http.Request) (string, error) {
-	if secret := BrowserSecret(r); secret != "" {
-		return secret, nil
-	}
-	secret, err := f.random(32)
-	if err != nil {
-		return "", err
+	secret := BrowserSecret(r)
+	if secret == "" {
+		var err error
+		if secret, err = f.random(32); err != nil {
+			return "", err
+		}
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     BrowserCookie,

@@ -247,8 +247,11 @@ func TestBindBrowserCookie(t *testing.T) {
 	req.AddCookie(c)
 	rec2 := httptest.NewRecorder()
 	again, err := f.BindBrowser(rec2, req)
-	if err != nil || again != secret || len(rec2.Result().Cookies()) != 0 {
-		t.Errorf("BindBrowser with cookie = %q, %v, set %d cookies", again, err, len(rec2.Result().Cookies()))
+	if err != nil || again != secret {
+		t.Errorf("BindBrowser with cookie = %q, %v; want the same secret", again, err)
+	}
+	if got := rec2.Result().Cookies(); len(got) != 1 || got[0].Value != secret || got[0].MaxAge <= 0 {
+		t.Errorf("cookie not refreshed with the same value: %+v", got)
 	}
 	// Over TLS the cookie is Secure.
 	tlsReq := httptest.NewRequest("GET", "https://rp.example/", nil)
