@@ -342,7 +342,7 @@ type (
 		Flow     string
 		Personas []personaView
 	}
-	personaView struct{ ID, Masked, Name string }
+	personaView struct{ ID, Masked, Name, Summary string }
 	consentView struct {
 		Action     string
 		Flow       string
@@ -361,7 +361,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, f *flow) {
 	}
 	v := loginView{Action: actionBase(r) + "login", Flow: id}
 	for _, p := range s.order {
-		v.Personas = append(v.Personas, personaView{ID: p.id, Masked: mask(p.id), Name: p.name})
+		v.Personas = append(v.Personas, personaView{ID: p.id, Masked: mask(p.id), Name: p.name, Summary: p.summary})
 	}
 	s.render(w, http.StatusOK, "login", v)
 }
@@ -415,7 +415,7 @@ button{padding:.4rem .9rem;margin:.2rem 0;font:inherit}ul{padding-left:1.2rem}</
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
 <ul>{{range .Personas}}
-<li><button type="submit" name="persona" value="{{.ID}}">{{.Masked}} {{.Name}}</button></li>{{end}}
+<li><button type="submit" name="persona" value="{{.ID}}">{{.Masked}} {{.Name}}</button>{{if .Summary}} <small>{{.Summary}}</small>{{end}}</li>{{end}}
 </ul>
 </form>
 </body></html>{{end}}

@@ -134,9 +134,10 @@ type Server struct {
 
 // person is a persona prepared for serving.
 type person struct {
-	id    string
-	name  string
-	attrs map[string]json.RawMessage // compacted
+	id      string
+	name    string
+	summary string                     // what the persona is for, shown on the login page
+	attrs   map[string]json.RawMessage // compacted
 }
 
 // New checks cfg, reporting every problem at once, and returns the emulator.
@@ -188,7 +189,7 @@ func New(cfg Config) (*Server, error) {
 			bad("persona %d: Myinfo document is not a JSON object", i)
 			continue
 		}
-		pp := &person{id: p.ID, name: p.Name, attrs: make(map[string]json.RawMessage, len(raw))}
+		pp := &person{id: p.ID, name: p.Name, summary: p.Summary, attrs: make(map[string]json.RawMessage, len(raw))}
 		for k, v := range raw {
 			var buf bytes.Buffer
 			if err := json.Compact(&buf, v); err != nil {
