@@ -9,6 +9,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,4 +109,8 @@ func TestParseMyinfoStagingCertificate(t *testing.T) {
 	if err != nil || k.N.BitLen() != 2048 {
 		t.Fatalf("staging certificate: %v", err)
 	}
+}
+
+func readShared(parts ...string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(append([]string{"..", "..", "..", "shared", "testdata"}, parts...)...))
 }
