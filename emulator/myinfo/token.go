@@ -212,7 +212,7 @@ func (s *Server) verifyToken(tok string) (c *accessClaims, expired bool) {
 	if tok == "" || len(tok) > MaxQueryBytes {
 		return nil, false
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, false
 	}

@@ -96,10 +96,10 @@ func ParseRSAPublicKey(data []byte) (*rsa.PublicKey, error) {
 	}
 }
 
-// Decrypt parses a compact JWE restricted to the given algorithms and
-// decrypts it with key. Errors carry no key material or plaintext.
+// Decrypt parses a compact JWE (the JSON serialisation is refused) restricted
+// to the given algorithms and decrypts it with key. Errors carry no key material or plaintext.
 func Decrypt(compact string, key any, keyAlgs []jose.KeyAlgorithm, encs []jose.ContentEncryption) ([]byte, error) {
-	obj, err := jose.ParseEncrypted(compact, keyAlgs, encs)
+	obj, err := jose.ParseEncryptedCompact(compact, keyAlgs, encs)
 	if err != nil {
 		return nil, fmt.Errorf("parsing JWE: %w", err)
 	}
