@@ -3,6 +3,7 @@ package idconnect
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 )
 
@@ -38,6 +39,10 @@ var (
 	// ErrTokenInvalid: the provider's access token failed its claim checks
 	// (expired, not yet valid, missing subject).
 	ErrTokenInvalid = errors.New("idconnect: provider access token invalid")
+	// ErrSubjectMismatch: the person data names someone other than the
+	// subject the provider's token was issued for. The data belongs to the
+	// login only when the two agree.
+	ErrSubjectMismatch = errors.New("idconnect: provider data is for another subject")
 	// ErrProviderRefused: the provider answered with an error status
 	// (see the wrapped *ProviderError for details).
 	ErrProviderRefused = errors.New("idconnect: provider refused the request")
@@ -50,7 +55,8 @@ var (
 )
 
 // ProviderError describes an error status from a provider endpoint. It
-// unwraps to [ErrProviderUnavailable] for 5xx statuses and to
+// unwraps to [ErrProviderUnavailable] for 5xx statuses and 429 (the
+// provider is overloaded: not the person's fault), and to
 // [ErrProviderRefused] otherwise. Code and Description are the provider's own
 // (for Myinfo, its "code" and "message"); they never contain request data of
 // ours, but a caller should still treat them as untrusted text.
@@ -75,7 +81,7 @@ func (e *ProviderError) Error() string {
 
 // Unwrap lets errors.Is classify the error as refused or unavailable.
 func (e *ProviderError) Unwrap() error {
-	if e.StatusCode >= 500 {
+	if e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests {
 		return ErrProviderUnavailable
 	}
 	return ErrProviderRefused
