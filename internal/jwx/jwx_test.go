@@ -99,11 +99,11 @@ func TestParseKeys(t *testing.T) {
 	}
 }
 
-// The shared staging certificate is a real Myinfo certificate: it must load.
+// The staging certificate in testdata is a real Myinfo certificate: it must load.
 func TestParseMyinfoStagingCertificate(t *testing.T) {
-	b, err := readShared("myinfo-v3", "myinfo-staging-cert-2024.pem")
+	b, err := readTestdata("myinfo-v3", "myinfo-staging-cert-2024.pem")
 	if err != nil {
-		t.Fatalf("shared test data missing (expected ../shared beside the repository): %v", err)
+		t.Fatalf("repository test data missing (expected testdata/ at the repository root): %v", err)
 	}
 	k, err := ParseRSAPublicKey(b)
 	if err != nil || k.N.BitLen() != 2048 {
@@ -111,6 +111,8 @@ func TestParseMyinfoStagingCertificate(t *testing.T) {
 	}
 }
 
-func readShared(parts ...string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(append([]string{"..", "..", "..", "shared", "testdata"}, parts...)...))
+// readTestdata reads a file from the repository's top-level testdata folder
+// (../../testdata from this package).
+func readTestdata(parts ...string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(append([]string{"..", "..", "testdata"}, parts...)...))
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/idconnect/idconnect/internal/jwx"
 )
 
-// pkiVector mirrors ../shared/testdata/myinfo-v3/pki-sign-vector.json.
+// pkiVector mirrors testdata/myinfo-v3/pki-sign-vector.json at the repository root.
 type pkiVector struct {
 	Method             string            `json:"method"`
 	URL                string            `json:"url"`
@@ -22,20 +22,20 @@ type pkiVector struct {
 	PrivateKeyPEM      string            `json:"private_key_pem"`
 }
 
-// sharedTestdata locates the shared known-answer vectors, which sit beside
-// the repository (../shared). Missing vectors fail the test: they are part
-// of what make test proves.
-func sharedTestdata(t *testing.T, parts ...string) string {
+// repoTestdata locates a file in the repository's top-level testdata folder
+// (../../testdata from this package). A missing file fails the test: the
+// known-answer vectors are part of what make test proves, never skipped.
+func repoTestdata(t *testing.T, parts ...string) string {
 	t.Helper()
-	p := filepath.Join(append([]string{"..", "..", "..", "shared", "testdata"}, parts...)...)
+	p := filepath.Join(append([]string{"..", "..", "testdata"}, parts...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared test data missing (expected ../shared beside the repository): %v", err)
+		t.Fatalf("repository test data missing (expected testdata/ at the repository root): %v", err)
 	}
 	return p
 }
 
 func TestPKISignVector(t *testing.T) {
-	b, err := os.ReadFile(sharedTestdata(t, "myinfo-v3", "pki-sign-vector.json"))
+	b, err := os.ReadFile(repoTestdata(t, "myinfo-v3", "pki-sign-vector.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
