@@ -103,30 +103,59 @@ func TestDecodeCommand(t *testing.T) {
 	otherPath := writePEM(t, dir, "other.pem", "PRIVATE KEY", otherDER)
 
 	const person = `{"name":{"value":"ANDY LAU","source":"1"},"sex":{"code":"M","desc":"MALE"},"email":{"unavailable":true}}`
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: provider}, nil)
-	jws, _ := signer.Sign([]byte(person))
-	compactJWS, _ := jws.CompactSerialize()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: provider}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := signer.Sign([]byte(person))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compactJWS, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
 	quoted, _ := json.Marshal(compactJWS)
-	enc, _ := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP, Key: &client.PublicKey}, nil)
-	jwe, _ := enc.Encrypt(quoted)
-	compactJWE, _ := jwe.CompactSerialize()
+	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP, Key: &client.PublicKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwe, err := enc.Encrypt(quoted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compactJWE, err := jwe.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
 
+	// Each row checks what could go wrong for it. A success row wants its
+	// exact stdout (or, with --raw, the signed payload itself) and an empty
+	// stderr. A failure row wants nothing on stdout and stderr to begin with
+	// the step that failed, as decode names it: "decrypt failed",
+	// "signature check failed" or "format error".
 	tests := []struct {
 		name     string
 		args     []string
 		stdin    string
 		wantCode int
-		wantOut  string
-		wantErr  string
+		wantOut  string // exact stdout; "" with wantRaw or a failure
+		wantRaw  string // stdout, compacted, must equal this JSON
+		wantErr  string // stderr prefix after "idconnect decode: "; "" means stderr is empty
+		wantUse  bool   // stderr is the usage text
 	}{
-		{"JWE to sodata", []string{"--cert", certPath, "--key", keyPath}, compactJWE, 0,
-			"{\n  \"name\": \"ANDY LAU\",\n  \"sex\": \"M\",\n  \"email\": null\n}\n", ""},
-		{"JWS raw", []string{"--cert", certPath, "--raw"}, string(quoted), 0, "", ""},
-		{"chosen attributes", []string{"--cert", certPath, "--attributes", "sex"}, compactJWS, 0, "{\n  \"sex\": \"M\"\n}\n", ""},
-		{"wrong key", []string{"--cert", certPath, "--key", otherPath}, compactJWE, 1, "", "decrypt failed"},
-		{"wrong certificate", []string{"--cert", otherPathPub(t, dir, other)}, compactJWS, 1, "", "signature check failed"},
-		{"garbage", []string{"--cert", certPath}, "hello", 1, "", "format error"},
-		{"no certificate", nil, compactJWS, 2, "", "Usage"},
+		{name: "JWE to sodata", args: []string{"--cert", certPath, "--key", keyPath}, stdin: compactJWE,
+			wantOut: "{\n  \"name\": \"ANDY LAU\",\n  \"sex\": \"M\",\n  \"email\": null\n}\n"},
+		{name: "JWS raw", args: []string{"--cert", certPath, "--raw"}, stdin: string(quoted), wantRaw: person},
+		{name: "chosen attributes", args: []string{"--cert", certPath, "--attributes", "sex"}, stdin: compactJWS,
+			wantOut: "{\n  \"sex\": \"M\"\n}\n"},
+		{name: "wrong key", args: []string{"--cert", certPath, "--key", otherPath}, stdin: compactJWE, wantCode: 1,
+			wantErr: "decrypt failed: "},
+		{name: "wrong certificate", args: []string{"--cert", otherPathPub(t, dir, other)}, stdin: compactJWS, wantCode: 1,
+			wantErr: "signature check failed: "},
+		{name: "garbage", args: []string{"--cert", certPath}, stdin: "hello", wantCode: 1,
+			wantErr: "format error: "},
+		{name: "no certificate", stdin: compactJWS, wantCode: 2, wantUse: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,14 +164,31 @@ func TestDecodeCommand(t *testing.T) {
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr.String())
 			}
-			if tt.wantOut != "" && stdout.String() != tt.wantOut {
+			switch {
+			case tt.wantRaw != "":
+				var compact bytes.Buffer
+				if err := json.Compact(&compact, stdout.Bytes()); err != nil {
+					t.Fatalf("raw output is not JSON (%v): %s", err, stdout.String())
+				}
+				if compact.String() != tt.wantRaw {
+					t.Errorf("raw output is not the signed person JSON:\n got %s\nwant %s", compact.String(), tt.wantRaw)
+				}
+			case stdout.String() != tt.wantOut:
 				t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), tt.wantOut)
 			}
-			if tt.name == "JWS raw" && !json.Valid(stdout.Bytes()) {
-				t.Errorf("raw output is not JSON: %s", stdout.String())
-			}
-			if !strings.Contains(stderr.String(), tt.wantErr) {
-				t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantErr)
+			switch {
+			case tt.wantUse:
+				if !strings.HasPrefix(stderr.String(), "Usage of decode myinfo-v3:") || !strings.Contains(stderr.String(), "-cert") {
+					t.Errorf("stderr is not the usage text: %q", stderr.String())
+				}
+			case tt.wantErr == "":
+				if stderr.Len() != 0 {
+					t.Errorf("stderr not empty on success: %q", stderr.String())
+				}
+			default:
+				if want := "idconnect decode: " + tt.wantErr; !strings.HasPrefix(stderr.String(), want) {
+					t.Errorf("stderr %q does not begin with %q", stderr.String(), want)
+				}
 			}
 		})
 	}
