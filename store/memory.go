@@ -1,24 +1,50 @@
 package store
 
 import (
+	"container/heap"
 	"context"
 	"sync"
 	"time"
 )
 
+// DefaultMaxBytes is the memory budget of a Memory store whose MaxBytes is
+// zero: about 200,000 pending logins of the Myinfo v3 size.
+const DefaultMaxBytes = 256 << 20
+
+// entryOverhead approximates what one entry costs beyond its key and value:
+// the map slot, the expiry-queue item and the allocation headers. It makes
+// MaxBytes a budget of memory, not of payload.
+const entryOverhead = 160
+
+// sweepBatch bounds how many expired entries one Put or Take removes, so
+// that expiry never stops the world: a queue of a million entries is
+// drained a little on every call, not all at once.
+const sweepBatch = 16
+
+// fullSweepBatch bounds the extra sweep a Put makes before it reports
+// ErrFull.
+const fullSweepBatch = 1024
+
 // Memory is a Store kept in process memory. The zero value is ready to use.
-// Expired entries are dropped lazily, and at most every SweepEvery puts by a
-// full sweep, so memory stays bounded by the number of live logins.
+//
+// Memory is bounded by a byte budget (MaxBytes) and optionally by a count
+// (MaxEntries); a Put beyond either fails with ErrFull rather than growing.
+// Expired entries leave through a queue ordered by expiry, a few on every
+// call, so no single call pays for a full sweep.
 type Memory struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// MaxEntries bounds the number of live entries (0 means 1,000,000);
-	// a Put beyond it fails, so a flood of login starts cannot exhaust memory.
+	// MaxBytes bounds the memory held by live entries, counting keys,
+	// values and a fixed per-entry overhead (0 means DefaultMaxBytes).
+	MaxBytes int64
+	// MaxEntries bounds the number of live entries (0 means no bound other
+	// than MaxBytes).
 	MaxEntries int
 
 	mu      sync.Mutex
 	entries map[string]memoryEntry
-	puts    int
+	bytes   int64
+	expiry  expiryQueue
 }
 
 type memoryEntry struct {
@@ -26,14 +52,16 @@ type memoryEntry struct {
 	expiresAt time.Time
 }
 
-// ErrFull reports a Put refused because the store is at MaxEntries.
+func entryCost(key string, value []byte) int64 {
+	return int64(len(key) + len(value) + entryOverhead)
+}
+
+// ErrFull reports a Put refused because the store is at its budget.
 var ErrFull = errorString("store: full")
 
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
-
-const sweepEvery = 1024
 
 func (m *Memory) now() time.Time {
 	if m.Now != nil {
@@ -53,25 +81,25 @@ func (m *Memory) Put(ctx context.Context, key string, value []byte, expiresAt ti
 	if m.entries == nil {
 		m.entries = make(map[string]memoryEntry)
 	}
-	m.puts++
-	if m.puts%sweepEvery == 0 {
-		for k, e := range m.entries {
-			if !now.Before(e.expiresAt) {
-				delete(m.entries, k)
-			}
+	m.sweep(now, sweepBatch)
+	if e, ok := m.entries[key]; ok {
+		if now.Before(e.expiresAt) {
+			return ErrExists
+		}
+		m.remove(key, e)
+	}
+	cost := entryCost(key, value)
+	if m.full(cost) {
+		// Expired entries may still wait in the queue: drain more of them
+		// (still a bounded amount) before refusing.
+		m.sweep(now, fullSweepBatch)
+		if m.full(cost) {
+			return ErrFull
 		}
 	}
-	if e, ok := m.entries[key]; ok && now.Before(e.expiresAt) {
-		return ErrExists
-	}
-	limit := m.MaxEntries
-	if limit <= 0 {
-		limit = 1_000_000
-	}
-	if len(m.entries) >= limit {
-		return ErrFull
-	}
 	m.entries[key] = memoryEntry{value: append([]byte(nil), value...), expiresAt: expiresAt}
+	m.bytes += cost
+	heap.Push(&m.expiry, expiryItem{key: key, expiresAt: expiresAt})
 	return nil
 }
 
@@ -83,13 +111,73 @@ func (m *Memory) Take(ctx context.Context, key string) ([]byte, error) {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweep(now, sweepBatch)
 	e, ok := m.entries[key]
 	if !ok {
 		return nil, ErrNotFound
 	}
-	delete(m.entries, key)
+	m.remove(key, e)
 	if !now.Before(e.expiresAt) {
 		return nil, ErrNotFound
 	}
 	return e.value, nil
+}
+
+// Len reports the number of entries held, expired ones not yet swept
+// included.
+func (m *Memory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
+
+// full reports whether an entry of cost would exceed the budget.
+func (m *Memory) full(cost int64) bool {
+	maxBytes := m.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	return m.bytes+cost > maxBytes || m.MaxEntries > 0 && len(m.entries) >= m.MaxEntries
+}
+
+func (m *Memory) remove(key string, e memoryEntry) {
+	delete(m.entries, key)
+	m.bytes -= entryCost(key, e.value)
+}
+
+// sweep removes up to limit entries that expired by now, earliest first.
+// Queue items of entries already taken (or replaced) are dropped on the
+// way without counting against limit beyond the queue's own length.
+func (m *Memory) sweep(now time.Time, limit int) {
+	for range limit {
+		if m.expiry.Len() == 0 || now.Before(m.expiry[0].expiresAt) {
+			return
+		}
+		it := heap.Pop(&m.expiry).(expiryItem)
+		if e, ok := m.entries[it.key]; ok && e.expiresAt.Equal(it.expiresAt) {
+			m.remove(it.key, e)
+		}
+	}
+}
+
+// expiryItem is one entry's place in the expiry queue. An item outlives a
+// taken entry until its own expiry; sweep recognises and drops it then.
+type expiryItem struct {
+	key       string
+	expiresAt time.Time
+}
+
+// expiryQueue is a min-heap of expiry times (container/heap).
+type expiryQueue []expiryItem
+
+func (q expiryQueue) Len() int           { return len(q) }
+func (q expiryQueue) Less(i, j int) bool { return q[i].expiresAt.Before(q[j].expiresAt) }
+func (q expiryQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *expiryQueue) Push(x any)        { *q = append(*q, x.(expiryItem)) }
+func (q *expiryQueue) Pop() any {
+	old := *q
+	it := old[len(old)-1]
+	old[len(old)-1] = expiryItem{}
+	*q = old[:len(old)-1]
+	return it
 }
