@@ -66,7 +66,7 @@ func TestOutboundLeavesTheCallersClientAlone(t *testing.T) {
 	}
 	ot, ok := out.Transport.(*http.Transport)
 	if !ok || ot == tr || ot.MaxResponseHeaderBytes != 4096 {
-		t.Fatalf("out.Transport = %#v, want a clone capped at 4096", out.Transport)
+		t.Fatalf("out.Transport is %T (the caller's: %v), want a clone capped at 4096", out.Transport, ot == tr)
 	}
 	if out.Timeout != 3*time.Second {
 		t.Errorf("out.Timeout = %v, want the caller's", out.Timeout)
@@ -85,7 +85,7 @@ func TestOutboundDefaults(t *testing.T) {
 	}
 	tr, ok := out.Transport.(*http.Transport)
 	if !ok || tr == http.DefaultTransport || tr.MaxResponseHeaderBytes != httpx.DefaultMaxResponseHeaderBytes {
-		t.Errorf("Transport = %#v, want a capped clone of the default", out.Transport)
+		t.Errorf("Transport is %T, want a clone of the default capped at %d", out.Transport, httpx.DefaultMaxResponseHeaderBytes)
 	}
 	if d := http.DefaultTransport.(*http.Transport); d.MaxResponseHeaderBytes != 0 {
 		t.Errorf("http.DefaultTransport was modified")
