@@ -2,6 +2,7 @@ package idconnect
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -12,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/idconnect/idconnect/store"
@@ -28,8 +31,17 @@ const (
 // expiredGrace is how long an expired login stays recognisable.
 const expiredGrace = 5 * time.Minute
 
-// BrowserCookie is the name of the cookie that binds logins to a browser.
-const BrowserCookie = "idconnect_browser"
+// Names of the cookie that binds logins to a browser. Under https it is the
+// __Host- form, which browsers accept only when Secure, host-only and with
+// Path=/, so that no subdomain or plain-http page can plant one.
+const (
+	BrowserCookie       = "idconnect_browser"
+	SecureBrowserCookie = "__Host-idconnect_browser"
+)
+
+// browserMACSize is the length of the MAC that proves a binding cookie was
+// minted here.
+const browserMACSize = 16
 
 // Flow orchestrates logins: it owns state, browser binding, expiry and
 // single use, and delegates the protocol to a [Provider]. Set the fields,
@@ -46,13 +58,24 @@ type Flow struct {
 	// CodeTTL is how long a code recorded by Callback may wait for Redeem
 	// (0 means DefaultCodeTTL).
 	CodeTTL time.Duration
-	// SecureCookie forces the Secure attribute on the binding cookie. It is
-	// also set whenever the request came over TLS.
+	// SecureCookie makes the binding cookie Secure and names it with the
+	// __Host- prefix. Set it whenever the public URL (the redirect URI) is
+	// https, so that it holds behind a TLS-terminating proxy; it is also
+	// in force for any request that arrives over TLS.
 	SecureCookie bool
+	// CookieKey authenticates the binding cookies this Flow mints (HMAC-
+	// SHA256), so that a client cannot choose its own binding. Instances
+	// that share a Store must share the key. Nil means a random key made at
+	// first use, good for one process.
+	CookieKey []byte
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Rand is the source of state and binding secrets; nil means crypto/rand.
 	Rand io.Reader
+
+	keyOnce sync.Once
+	key     []byte
+	keyErr  error
 }
 
 // StartOptions override a provider's configured defaults for one login.
@@ -70,14 +93,22 @@ func (f *Flow) now() time.Time {
 	return time.Now()
 }
 
-func (f *Flow) random(n int) (string, error) {
+func (f *Flow) randomBytes(n int) ([]byte, error) {
 	r := f.Rand
 	if r == nil {
 		r = rand.Reader
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
-		return "", fmt.Errorf("idconnect: reading randomness: %w", err)
+		return nil, fmt.Errorf("idconnect: reading randomness: %w", err)
+	}
+	return b, nil
+}
+
+func (f *Flow) random(n int) (string, error) {
+	b, err := f.randomBytes(n)
+	if err != nil {
+		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
@@ -90,40 +121,92 @@ func ttlOr(d, def time.Duration) time.Duration {
 }
 
 // BindBrowser returns the browser-binding secret for r, minting one when r
-// carries none, and sets the HttpOnly, SameSite=Lax cookie on w. The cookie
-// is set again even when it exists, so that it outlives the login starting
-// now.
+// carries none that this Flow minted, and sets the HttpOnly, SameSite=Lax
+// cookie on w. The cookie is set again even when it exists, so that it
+// outlives the login starting now.
 func (f *Flow) BindBrowser(w http.ResponseWriter, r *http.Request) (string, error) {
-	secret := BrowserSecret(r)
+	secret := f.BrowserSecret(r)
 	if secret == "" {
 		var err error
-		if secret, err = f.random(32); err != nil {
+		if secret, err = f.mintBrowser(); err != nil {
 			return "", err
 		}
 	}
+	secure := f.secure(r)
 	http.SetCookie(w, &http.Cookie{
-		Name:     BrowserCookie,
+		Name:     browserCookieName(secure),
 		Value:    secret,
 		Path:     "/",
 		MaxAge:   int(ttlOr(f.LoginTTL, DefaultLoginTTL) / time.Second),
 		HttpOnly: true,
-		Secure:   f.SecureCookie || r.TLS != nil,
+		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	})
 	return secret, nil
 }
 
 // BrowserSecret returns the binding secret carried by r, or "" when it has
-// none or the cookie is malformed.
-func BrowserSecret(r *http.Request) string {
-	c, err := r.Cookie(BrowserCookie)
-	if err != nil || len(c.Value) != 43 {
+// none, or one this Flow did not mint (a malformed, forged or
+// client-chosen value).
+func (f *Flow) BrowserSecret(r *http.Request) string {
+	c, err := r.Cookie(browserCookieName(f.secure(r)))
+	if err != nil {
 		return ""
 	}
-	if _, err := base64.RawURLEncoding.DecodeString(c.Value); err != nil {
+	random, mac, ok := strings.Cut(c.Value, ".")
+	if !ok || len(random) != 43 || len(mac) != 22 {
+		return ""
+	}
+	got, err := base64.RawURLEncoding.DecodeString(mac)
+	if err != nil {
+		return ""
+	}
+	want, err := f.browserMAC(random)
+	if err != nil || !hmac.Equal(got, want) {
 		return ""
 	}
 	return c.Value
+}
+
+func (f *Flow) secure(r *http.Request) bool { return f.SecureCookie || r.TLS != nil }
+
+func browserCookieName(secure bool) string {
+	if secure {
+		return SecureBrowserCookie
+	}
+	return BrowserCookie
+}
+
+// mintBrowser makes a binding secret: 32 random bytes and their MAC.
+func (f *Flow) mintBrowser() (string, error) {
+	random, err := f.random(32)
+	if err != nil {
+		return "", err
+	}
+	mac, err := f.browserMAC(random)
+	if err != nil {
+		return "", err
+	}
+	return random + "." + base64.RawURLEncoding.EncodeToString(mac), nil
+}
+
+func (f *Flow) browserMAC(random string) ([]byte, error) {
+	key, err := f.cookieKey()
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("idconnect browser binding v1\x00"))
+	m.Write([]byte(random))
+	return m.Sum(nil)[:browserMACSize], nil
+}
+
+func (f *Flow) cookieKey() ([]byte, error) {
+	if f.CookieKey != nil {
+		return f.CookieKey, nil
+	}
+	f.keyOnce.Do(func() { f.key, f.keyErr = f.randomBytes(32) })
+	return f.key, f.keyErr
 }
 
 func hashHex(s string) string {
@@ -131,9 +214,18 @@ func hashHex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Keys are hashes so that a shared store never holds a usable state or code.
-func stateKey(state string) string { return "state:" + hashHex(state) }
-func codeKey(code string) string   { return "code:" + hashHex(code) }
+// Store keys are hashes of the state (or code) together with the browser
+// binding: a shared store never holds a usable state or code, and a request
+// from another browser finds nothing to take, so it cannot spend the real
+// browser's login.
+func stateKey(state, browser string) string { return "state:" + bindingHash(state, browser) }
+func codeKey(code, browser string) string   { return "code:" + bindingHash(code, browser) }
+
+func bindingHash(value, browser string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d:%s|%s", len(value), value, browser)
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // Start begins a login with the named provider for the browser holding
 // browser (from [Flow.BindBrowser]). It returns the stored login and the URL
@@ -170,7 +262,7 @@ func (f *Flow) Start(ctx context.Context, provider, browser string, opts StartOp
 	if err != nil {
 		return nil, "", err
 	}
-	if err := f.put(ctx, stateKey(state), login); err != nil {
+	if err := f.put(ctx, stateKey(state, browser), login); err != nil {
 		return nil, "", err
 	}
 	return login, authURL, nil
@@ -193,8 +285,13 @@ func (f *Flow) put(ctx context.Context, key string, login *Login) error {
 }
 
 // take removes the login under key and checks its expiry and browser.
-func (f *Flow) take(ctx context.Context, key, browser string) (*Login, error) {
-	b, err := f.Store.Take(ctx, key)
+// A request with no binding at all is told so before the store is touched
+// (the usual cause is blocked cookies); a wrong binding finds no login.
+func (f *Flow) take(ctx context.Context, key func(value, browser string) string, value, browser string) (*Login, error) {
+	if browser == "" {
+		return nil, ErrBrowserMismatch
+	}
+	b, err := f.Store.Take(ctx, key(value, browser))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrStateUnknown
 	}
@@ -208,9 +305,11 @@ func (f *Flow) take(ctx context.Context, key, browser string) (*Login, error) {
 	if !f.now().Before(login.ExpiresAt) {
 		return nil, ErrStateExpired
 	}
+	// The key already binds the browser; this second check keeps a store
+	// that returned the wrong entry from handing over another's login.
 	want, _ := hex.DecodeString(login.BrowserHash)
 	got := sha256.Sum256([]byte(browser))
-	if browser == "" || subtle.ConstantTimeCompare(want, got[:]) != 1 {
+	if subtle.ConstantTimeCompare(want, got[:]) != 1 {
 		return nil, ErrBrowserMismatch
 	}
 	return &login, nil
@@ -224,7 +323,7 @@ func (f *Flow) Callback(ctx context.Context, cb Callback, browser string) (*Logi
 	if cb.State == "" {
 		return nil, fmt.Errorf("%w: missing state", ErrInvalidRequest)
 	}
-	login, err := f.take(ctx, stateKey(cb.State), browser)
+	login, err := f.take(ctx, stateKey, cb.State, browser)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +337,7 @@ func (f *Flow) Callback(ctx context.Context, cb Callback, browser string) (*Logi
 		return login, fmt.Errorf("%w: missing code", ErrInvalidRequest)
 	}
 	login.ExpiresAt = f.now().Add(ttlOr(f.CodeTTL, DefaultCodeTTL))
-	if err := f.put(ctx, codeKey(cb.Code), login); err != nil {
+	if err := f.put(ctx, codeKey(cb.Code, browser), login); err != nil {
 		return login, err
 	}
 	return login, nil
@@ -264,7 +363,7 @@ func (f *Flow) Redeem(ctx context.Context, code, browser string) (*Login, *Resul
 	if code == "" {
 		return nil, nil, fmt.Errorf("%w: missing code", ErrInvalidRequest)
 	}
-	login, err := f.take(ctx, codeKey(code), browser)
+	login, err := f.take(ctx, codeKey, code, browser)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -48,7 +48,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.U
 func newFlow(t *testing.T) (*idconnect.Flow, *recordingProvider, *clock) {
 	t.Helper()
 	p := &recordingProvider{}
-	c := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	c := &clock{now: time.Unix(1_700_000_000, 0)} // the test's one clock: Flow and store read it
 	return &idconnect.Flow{
 		Providers: map[string]idconnect.Provider{"test": p},
 		Store:     &store.Memory{Now: c.Now},
@@ -119,7 +119,7 @@ func TestFlowRefusals(t *testing.T) {
 		{"other browser at callback", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
 			_, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, browser(t, f))
 			return err
-		}, idconnect.ErrBrowserMismatch},
+		}, idconnect.ErrStateUnknown},
 		{"no browser at callback", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
 			_, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, "")
 			return err
@@ -148,7 +148,7 @@ func TestFlowRefusals(t *testing.T) {
 			}
 			_, _, err := f.Redeem(ctx, "c", browser(t, f))
 			return err
-		}, idconnect.ErrBrowserMismatch},
+		}, idconnect.ErrStateUnknown},
 		{"unknown code", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
 			_, _, err := f.Redeem(ctx, "never-issued", b)
 			return err
@@ -243,7 +243,7 @@ func TestBindBrowserCookie(t *testing.T) {
 		t.Fatalf("got %d cookies", len(cookies))
 	}
 	c := cookies[0]
-	if c.Name != idconnect.BrowserCookie || c.Value != secret || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure {
+	if c.Name != idconnect.BrowserCookie || c.Value != secret || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Path != "/" {
 		t.Errorf("cookie %+v is not an HttpOnly SameSite=Lax binding cookie", c)
 	}
 	// A request that carries the cookie keeps it.
@@ -257,14 +257,113 @@ func TestBindBrowserCookie(t *testing.T) {
 	if got := rec2.Result().Cookies(); len(got) != 1 || got[0].Value != secret || got[0].MaxAge <= 0 {
 		t.Errorf("cookie not refreshed with the same value: %+v", got)
 	}
-	// Over TLS the cookie is Secure.
-	tlsReq := httptest.NewRequest("GET", "https://rp.example/", nil)
-	rec3 := httptest.NewRecorder()
-	if _, err := f.BindBrowser(rec3, tlsReq); err != nil {
+}
+
+// Under https (the request over TLS, or SecureCookie for a TLS-terminating
+// proxy) the cookie is Secure and carries the __Host- prefix, and only that
+// name is read.
+func TestBindBrowserSecure(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		secure bool
+		url    string
+	}{
+		{"over TLS", false, "https://rp.example/"},
+		{"behind a TLS proxy", true, "http://rp.example/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _, _ := newFlow(t)
+			f.SecureCookie = tc.secure
+			rec := httptest.NewRecorder()
+			secret, err := f.BindBrowser(rec, httptest.NewRequest("GET", tc.url, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := rec.Result().Cookies()[0]
+			if c.Name != idconnect.SecureBrowserCookie || !c.Secure || c.Path != "/" || c.Domain != "" {
+				t.Fatalf("cookie %+v: want a Secure, host-only __Host- cookie", c)
+			}
+			req := httptest.NewRequest("GET", tc.url, nil)
+			req.AddCookie(c)
+			if got := f.BrowserSecret(req); got != secret {
+				t.Errorf("BrowserSecret = %q, want the minted secret", got)
+			}
+			plain := httptest.NewRequest("GET", tc.url, nil)
+			plain.AddCookie(&http.Cookie{Name: idconnect.BrowserCookie, Value: secret})
+			if got := f.BrowserSecret(plain); got != "" {
+				t.Errorf("the plain-named cookie was accepted under https")
+			}
+		})
+	}
+}
+
+// A client cannot choose its binding: only values this Flow minted (with
+// its key) are read back, and anything else is replaced by a fresh one.
+func TestBrowserSecretRefusesUnminted(t *testing.T) {
+	f, _, _ := newFlow(t)
+	minted := browser(t, f)
+	other := &idconnect.Flow{Providers: f.Providers, Store: f.Store} // another key
+	foreign := browser(t, other)
+	random, _, _ := strings.Cut(minted, ".")
+	flipped := "A" + minted[1:]
+	if minted[0] == 'A' {
+		flipped = "B" + minted[1:]
+	}
+	for _, tc := range []struct{ name, value string }{
+		{"chosen by the client", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+		{"minted by another key", foreign},
+		{"MAC of another value", flipped},
+		{"no MAC", random},
+		{"truncated MAC", minted[:len(minted)-1]},
+		{"MAC not base64", random + ".!!!!!!!!!!!!!!!!!!!!!!"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: idconnect.BrowserCookie, Value: tc.value})
+			if got := f.BrowserSecret(req); got != "" {
+				t.Fatalf("BrowserSecret accepted %q", tc.value)
+			}
+			rec := httptest.NewRecorder()
+			got, err := f.BindBrowser(rec, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == tc.value {
+				t.Fatal("BindBrowser kept the unminted value")
+			}
+		})
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: idconnect.BrowserCookie, Value: minted})
+	if f.BrowserSecret(req) != minted {
+		t.Fatal("a minted value was refused")
+	}
+}
+
+// A callback or code use from the wrong browser does not spend the real
+// browser's login: someone who learned the state or the code cannot spoil it.
+func TestWrongBrowserLeavesLoginIntact(t *testing.T) {
+	ctx := context.Background()
+	f, p, _ := newFlow(t)
+	victim, attacker := browser(t, f), browser(t, f)
+	login, _, err := f.Start(ctx, "test", victim, idconnect.StartOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !rec3.Result().Cookies()[0].Secure {
-		t.Error("cookie set over TLS is not Secure")
+	if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: login.State}, attacker); !errors.Is(err, idconnect.ErrStateUnknown) {
+		t.Fatalf("callback from the wrong browser: err = %v, want ErrStateUnknown", err)
+	}
+	if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: login.State}, victim); err != nil {
+		t.Fatalf("the real browser's callback after the wrong one: %v", err)
+	}
+	if _, _, err := f.Redeem(ctx, "c", attacker); !errors.Is(err, idconnect.ErrStateUnknown) {
+		t.Fatalf("code from the wrong browser: err = %v, want ErrStateUnknown", err)
+	}
+	if _, _, err := f.Redeem(ctx, "c", victim); err != nil {
+		t.Fatalf("the real browser's redemption after the wrong one: %v", err)
+	}
+	if n := p.exchanges.Load(); n != 1 {
+		t.Fatalf("provider called %d times, want once", n)
 	}
 }
 
