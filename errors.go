@@ -68,15 +68,32 @@ type ProviderError struct {
 	Description string // provider error message, if any
 }
 
+// Error reports the provider, operation, status and code. It leaves out
+// Description: a provider's free text may echo request data (Myinfo's
+// messages have carried an NRIC, a name and the client secret), and error
+// strings end up in logs. Read Description explicitly where it is wanted.
 func (e *ProviderError) Error() string {
 	msg := fmt.Sprintf("%s: %s: HTTP %d", e.Provider, e.Op, e.StatusCode)
-	if e.Code != "" && e.Code != strconv.Itoa(e.StatusCode) {
-		msg += " " + e.Code
-	}
-	if e.Description != "" {
-		msg += ": " + e.Description
+	if code := SafeCode(e.Code); code != "" && code != strconv.Itoa(e.StatusCode) {
+		msg += " " + code
 	}
 	return msg
+}
+
+// SafeCode returns a provider's error code fit for a log line: at most 64
+// characters of letters, digits and "._-"; anything else makes it "?".
+// Codes are short tokens ("401", "invalid_grant"); free text is not one.
+func SafeCode(code string) string {
+	if len(code) > 64 {
+		return "?"
+	}
+	for i := 0; i < len(code); i++ {
+		ch := code[i]
+		if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || ch == '.' || ch == '_' || ch == '-') {
+			return "?"
+		}
+	}
+	return code
 }
 
 // Unwrap lets errors.Is classify the error as refused or unavailable.

@@ -144,7 +144,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	_, err = s.flow.Callback(r.Context(), cb, idconnect.BrowserSecret(r))
+	_, err = s.flow.Callback(r.Context(), cb, s.flow.BrowserSecret(r))
 	if errors.Is(err, idconnect.ErrConsentDenied) {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "consent denied", slog.String("route", r.Pattern))
 		s.page(w, http.StatusOK, deniedPage, nil)
@@ -169,7 +169,7 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: one code is required", idconnect.ErrInvalidRequest))
 		return
 	}
-	login, res, err := s.flow.Redeem(r.Context(), codes[0], idconnect.BrowserSecret(r))
+	login, res, err := s.flow.Redeem(r.Context(), codes[0], s.flow.BrowserSecret(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
