@@ -1,14 +1,28 @@
 // Package jwx holds the JOSE and key helpers shared by the relying-party
 // providers: PEM key loading and the decrypt-then-verify steps on go-jose v4.
 // Every parse names its allowed algorithms; there is no default list.
+//
+// [Decrypt] and [Verify] also refuse, before any cryptography, a protected
+// header that could make a library use a key or a transform the caller did
+// not choose: "jwk", "jku", "x5u", "x5c" (a key supplied by the sender, or a
+// URL to fetch one from), "crit" (extensions we do not implement), a "zip"
+// other than "NONE" (go-jose inflates DEF on Decrypt, a decompression bomb
+// inside an answer whose size we capped), and repeated names (two parsers
+// may disagree on which one counts). The provider's key is always the one
+// the caller passes.
 package jwx
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -97,8 +111,13 @@ func ParseRSAPublicKey(data []byte) (*rsa.PublicKey, error) {
 }
 
 // Decrypt parses a compact JWE (the JSON serialisation is refused) restricted
-// to the given algorithms and decrypts it with key. Errors carry no key material or plaintext.
+// to the given algorithms and decrypts it with key. A header the package
+// refuses gives an error wrapping ErrHeader, before decryption. Errors carry
+// no key material or plaintext.
 func Decrypt(compact string, key any, keyAlgs []jose.KeyAlgorithm, encs []jose.ContentEncryption) ([]byte, error) {
+	if err := checkHeader(compact); err != nil {
+		return nil, fmt.Errorf("JWE: %w", err)
+	}
 	obj, err := jose.ParseEncryptedCompact(compact, keyAlgs, encs)
 	if err != nil {
 		return nil, fmt.Errorf("parsing JWE: %w", err)
@@ -112,8 +131,11 @@ func Decrypt(compact string, key any, keyAlgs []jose.KeyAlgorithm, encs []jose.C
 
 // Verify parses a compact JWS restricted to algs and verifies it with key,
 // returning the payload. Unprotected headers and multiple signatures are not
-// accepted.
+// accepted; a header the package refuses gives an error wrapping ErrHeader.
 func Verify(compact string, key any, algs []jose.SignatureAlgorithm) ([]byte, error) {
+	if err := checkHeader(compact); err != nil {
+		return nil, fmt.Errorf("JWS: %w", err)
+	}
 	obj, err := jose.ParseSignedCompact(compact, algs)
 	if err != nil {
 		return nil, fmt.Errorf("parsing JWS: %w", err)
@@ -123,4 +145,70 @@ func Verify(compact string, key any, algs []jose.SignatureAlgorithm) ([]byte, er
 		return nil, fmt.Errorf("verifying JWS: %w", err)
 	}
 	return payload, nil
+}
+
+// ErrHeader: a JOSE protected header carries a parameter this package
+// refuses (see the package documentation).
+var ErrHeader = errors.New("header not allowed")
+
+// refusedHeaders name a key or key source chosen by the sender, or
+// extensions we do not implement.
+var refusedHeaders = []string{"jwk", "jku", "x5u", "x5c", "crit"}
+
+// checkHeader reads the protected header of a compact JWS or JWE (its
+// first segment) and applies the package's header rules. It runs before
+// go-jose sees the object, so nothing in a refused header is acted on.
+func checkHeader(compact string) error {
+	seg, _, _ := strings.Cut(compact, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return errors.New("protected header is not base64url")
+	}
+	h, err := headerFields(raw)
+	if err != nil {
+		return err
+	}
+	for _, name := range refusedHeaders {
+		if _, ok := h[name]; ok {
+			return fmt.Errorf("%w: %q", ErrHeader, name)
+		}
+	}
+	if z, ok := h["zip"]; ok {
+		var s string
+		if json.Unmarshal(z, &s) != nil || s != "NONE" {
+			return fmt.Errorf("%w: compressed (\"zip\")", ErrHeader)
+		}
+	}
+	return nil
+}
+
+// headerFields decodes a header object, refusing repeated names.
+func headerFields(raw []byte) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("protected header is not a JSON object")
+	}
+	h := map[string]json.RawMessage{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, errors.New("protected header is not a JSON object")
+		}
+		name, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, errors.New("protected header is not a JSON object")
+		}
+		if _, dup := h[name]; dup {
+			return nil, fmt.Errorf("%w: %q given twice", ErrHeader, name)
+		}
+		h[name] = v
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, errors.New("protected header is not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the protected header")
+	}
+	return h, nil
 }
