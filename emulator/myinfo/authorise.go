@@ -23,10 +23,12 @@ type flow struct {
 	expires     time.Time
 }
 
-// grant is an issued authorisation code.
+// grant is an issued authorisation code, bound to its authorise request's
+// redirect_uri and state.
 type grant struct {
 	api         string
 	redirectURI string
+	state       string
 	sub         string
 	attributes  []string
 	expires     time.Time
@@ -166,7 +168,7 @@ func (s *Server) handleLogin(api string) http.HandlerFunc {
 			return
 		}
 		s.mu.Lock()
-		f := s.flows[r.PostForm.Get("flow")]
+		f, _ := s.flows.get(r.PostForm.Get("flow"))
 		if f == nil || f.api != api || !s.now().Before(f.expires) {
 			s.mu.Unlock()
 			s.errorPage(w, http.StatusBadRequest, "This login page has expired or was already used. Start again from the application.")
@@ -197,10 +199,10 @@ func (s *Server) handleConsent(api string) http.HandlerFunc {
 		}
 		id := r.PostForm.Get("flow")
 		s.mu.Lock()
-		f := s.flows[id]
+		f, _ := s.flows.get(id)
 		ok := f != nil && f.api == api && f.persona != "" && s.now().Before(f.expires)
 		if f != nil && f.persona != "" {
-			delete(s.flows, id) // single use
+			s.flows.delete(id) // single use
 		}
 		s.mu.Unlock()
 		if !ok {
@@ -225,24 +227,13 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, f *flow, allow b
 		return
 	}
 	now := s.now()
-	g := &grant{api: f.api, redirectURI: f.redirectURI, sub: f.persona, attributes: f.attributes, expires: now.Add(s.codeTTL)}
+	g := &grant{api: f.api, redirectURI: f.redirectURI, state: f.state, sub: f.persona, attributes: f.attributes,
+		expires: now.Add(s.codeTTL)}
 	s.mu.Lock()
-	if len(s.codes) >= maxCodes {
-		for k, c := range s.codes {
-			if !now.Before(c.expires) {
-				delete(s.codes, k)
-			}
-		}
-	}
-	full := len(s.codes) >= maxCodes
-	if !full {
-		s.codes[code] = g
-	}
+	// Kept a lifetime past expiry, to tell an expired code from nonsense;
+	// when full, the oldest code goes.
+	s.codes.put(code, g, now, g.expires.Add(s.codeTTL))
 	s.mu.Unlock()
-	if full {
-		s.errorPage(w, http.StatusServiceUnavailable, "Too many pending authorisation codes.")
-		return
-	}
 	http.Redirect(w, r, appendQuery(f.redirectURI, "code", code, "state", f.state), http.StatusFound)
 }
 
@@ -252,7 +243,7 @@ func (s *Server) takeCode(code string) (g *grant, reused bool) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g = s.codes[code]
+	g, _ = s.codes.get(code)
 	switch {
 	case g == nil:
 		return nil, false
@@ -263,27 +254,17 @@ func (s *Server) takeCode(code string) (g *grant, reused bool) {
 	return g, false
 }
 
-// storeFlow keeps f for the pages and returns its id.
+// storeFlow keeps f for the pages and returns its id. When maxFlows pages
+// are pending, the oldest is dropped (see [fifo]).
 func (s *Server) storeFlow(f *flow) (string, bool) {
 	b, err := s.randomBytes(32)
 	if err != nil {
 		return "", false
 	}
 	id := base64.RawURLEncoding.EncodeToString(b)
-	now := s.now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.flows) >= maxFlows {
-		for k, old := range s.flows {
-			if !now.Before(old.expires) {
-				delete(s.flows, k)
-			}
-		}
-		if len(s.flows) >= maxFlows {
-			return "", false
-		}
-	}
-	s.flows[id] = f
+	s.flows.put(id, f, s.now(), f.expires)
+	s.mu.Unlock()
 	return id, true
 }
 
@@ -356,7 +337,7 @@ type (
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, f *flow) {
 	id, ok := s.storeFlow(f)
 	if !ok {
-		s.errorPage(w, http.StatusServiceUnavailable, "Too many logins in progress.")
+		s.errorPage(w, http.StatusInternalServerError, "Unexpected error.")
 		return
 	}
 	v := loginView{Action: actionBase(r) + "login", Flow: id}
@@ -373,7 +354,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, f *flow) {
 	} else {
 		var ok bool
 		if id, ok = s.storeFlow(f); !ok {
-			s.errorPage(w, http.StatusServiceUnavailable, "Too many logins in progress.")
+			s.errorPage(w, http.StatusInternalServerError, "Unexpected error.")
 			return
 		}
 	}

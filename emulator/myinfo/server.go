@@ -43,8 +43,8 @@ const (
 	MaxQueryBytes = 16 << 10
 
 	flowTTL    = 15 * time.Minute // a login/consent page left open
-	maxFlows   = 10000            // pending login pages
-	maxCodes   = 10000            // live authorisation codes
+	maxFlows   = 10000            // pending login pages; the oldest is dropped when full
+	maxCodes   = 10000            // live authorisation codes; the oldest is dropped when full
 	maxNonces  = 100000           // remembered PKI_SIGN nonces
 	minKeyBits = 2048             // Myinfo requires RSA ≥ 2048
 )
@@ -124,8 +124,8 @@ type Server struct {
 	nonces    nonceCache
 
 	mu    sync.Mutex
-	flows map[string]*flow
-	codes map[string]*grant
+	flows *fifo[*flow]  // pending login and consent pages, oldest dropped when full
+	codes *fifo[*grant] // issued codes, kept until they expire; oldest dropped when full
 
 	wrongOnce sync.Once
 	wrongKey  *rsa.PrivateKey
@@ -155,8 +155,8 @@ func New(cfg Config) (*Server, error) {
 		people:    map[string]*person{},
 		known:     map[string]bool{},
 		redirects: map[string]bool{},
-		flows:     map[string]*flow{},
-		codes:     map[string]*grant{},
+		flows:     newFIFO[*flow](maxFlows),
+		codes:     newFIFO[*grant](maxCodes),
 		nonces:    nonceCache{seen: map[string]time.Time{}, max: maxNonces},
 	}
 	if s.now == nil {
@@ -254,7 +254,7 @@ func New(cfg Config) (*Server, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || strings.ContainsAny(cfg.PublicURL, "?#") {
 			bad("PublicURL is not an absolute http(s) URL without query or fragment")
 		}
-		s.publicURL = strings.TrimRight(cfg.PublicURL, "/")
+		s.publicURL = dropDefaultPort(strings.TrimRight(cfg.PublicURL, "/"))
 	}
 	switch {
 	case cfg.CodeTTL < 0:
@@ -443,7 +443,8 @@ func (s *Server) randomHex(n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// baseURL is the URL prefix of signature base strings.
+// baseURL is the URL prefix of signature base strings and of the token's
+// iss, without a default port, as real Myinfo's https://test.api.myinfo.gov.sg.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.publicURL != "" {
 		return s.publicURL
@@ -452,7 +453,49 @@ func (s *Server) baseURL(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	return dropDefaultPort(scheme + "://" + r.Host)
+}
+
+// defaultPorts are the ports a URL may leave out.
+var defaultPorts = map[string]string{"http": "80", "https": "443"}
+
+// splitURL splits an absolute URL into scheme, authority (host[:port]) and
+// the rest (path and after).
+func splitURL(u string) (scheme, authority, rest string, ok bool) {
+	scheme, after, ok := strings.Cut(u, "://")
+	if !ok {
+		return "", "", "", false
+	}
+	if i := strings.IndexAny(after, "/?#"); i >= 0 {
+		return scheme, after[:i], after[i:], true
+	}
+	return scheme, after, "", true
+}
+
+// dropDefaultPort removes an explicit default port from an absolute URL:
+// https://h:443/p becomes https://h/p, http://h:80/p becomes http://h/p.
+func dropDefaultPort(u string) string {
+	scheme, auth, rest, ok := splitURL(u)
+	def := defaultPorts[strings.ToLower(scheme)]
+	if !ok || def == "" || !strings.HasSuffix(auth, ":"+def) {
+		return u
+	}
+	return scheme + "://" + strings.TrimSuffix(auth, ":"+def) + rest
+}
+
+// urlSpellings returns u (without a default port) and, for an http(s) URL
+// on its scheme's default port, the same URL with the port spelt out: a
+// client configured with https://host:443/… signs that string, one
+// configured with https://host/… signs the other, and both reach the same
+// place.
+func urlSpellings(u string) []string {
+	u = dropDefaultPort(u)
+	scheme, auth, rest, ok := splitURL(u)
+	def := defaultPorts[strings.ToLower(scheme)]
+	if !ok || def == "" || (&url.URL{Host: auth}).Port() != "" {
+		return []string{u}
+	}
+	return []string{u, scheme + "://" + auth + ":" + def + rest}
 }
 
 // faultKey returns the wrong key used by the BadSignature and
@@ -507,8 +550,18 @@ func (s *Server) checkPKISign(w http.ResponseWriter, r *http.Request, p PKISign,
 		writeAPIError(w, http.StatusUnauthorized, "The timestamp of the request is not synchronised with the server", "timestamp")
 		return false
 	}
-	if err := p.Verify(s.cfg.ClientPublicKey, r.Method, s.baseURL(r)+r.URL.EscapedPath(), params); err != nil {
-		writeAPIError(w, http.StatusUnauthorized, "Signature verification failed", "signature")
+	verified := false
+	for _, u := range urlSpellings(s.baseURL(r) + r.URL.EscapedPath()) {
+		if p.Verify(s.cfg.ClientPublicKey, r.Method, u, params) == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		// The base URL is no secret and holds no personal data (the path
+		// may hold a UIN/FIN, so it is not repeated).
+		writeAPIError(w, http.StatusUnauthorized, "Signature verification failed: the base string must hold "+
+			"the URL called (it starts "+s.baseURL(r)+"/) and every parameter sent, signed with the client key", "signature")
 		return false
 	}
 	switch s.nonces.add(p.AppID+"\x00"+p.Nonce, now, now.Add(2*ClockSkew)) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -252,8 +253,8 @@ func TestTokenErrors(t *testing.T) {
 		{"signed with another key", nil, &signOpts{key: other}, 401, "signature"},
 		{"wrong app_id", nil, &signOpts{appID: "other-app"}, 401, "app_id"},
 		{"unknown client_id", func(f url.Values) { f.Set("client_id", "other-app") }, &signOpts{appID: "other-app"}, 401, "app_id"},
-		{"stale timestamp", nil, &signOpts{ts: time.Date(2026, 11, 21, 9, 54, 59, 0, time.UTC)}, 401, "timestamp"},
-		{"future timestamp", nil, &signOpts{ts: time.Date(2026, 11, 21, 10, 5, 1, 0, time.UTC)}, 401, "timestamp"},
+		{"stale timestamp", nil, &signOpts{ts: e.clock.Now().Add(-ClockSkew - time.Second)}, 401, "timestamp"},
+		{"future timestamp", nil, &signOpts{ts: e.clock.Now().Add(ClockSkew + time.Second)}, 401, "timestamp"},
 		{"unknown signature_method", nil, &signOpts{method: "RS512"}, 401, "Authorization"},
 		{"parameter left out of base string", nil, &signOpts{omit: "redirect_uri"}, 401, "signature"},
 		{"signed for another URL", nil, &signOpts{signedURL: "https://test.api.myinfo.gov.sg/com/v3/token"}, 401, "signature"},
@@ -622,5 +623,154 @@ func TestSandboxToleratesPKISign(t *testing.T) {
 	body := apiOK(t, e.personRequest("com", "person/"+testPersona+"/", personQuery("name"), tok, &signOpts{key: newRSAKey(t)}))
 	if !strings.HasPrefix(body, `{"name":`) {
 		t.Fatalf("body %s", body)
+	}
+}
+
+// TestTokenStateBinding: the code is bound to the authorise request's
+// state; a token call that sends another state (a stolen code redeemed in
+// the thief's own session) is refused, and one that sends none, as the seed
+// does, is not.
+func TestTokenStateBinding(t *testing.T) {
+	e := newEnv(t, newTestKeys(t), nil)
+	const authState = "st-123 /+?" // what e.code authorises with
+	for _, tc := range []struct {
+		name  string
+		state []string // nil: no state parameter
+		ok    bool
+	}{
+		{"same state", []string{authState}, true},
+		{"no state (seed)", nil, true},
+		{"empty state (.NET without one)", []string{""}, true},
+		{"state=null (Java without one)", []string{"null"}, true},
+		{"attacker's state", []string{"attacker-session-state"}, false},
+		{"state differing in case", []string{"ST-123 /+?"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := tokenForm(e.code("com", testPersona, "name"))
+			if tc.state != nil {
+				form["state"] = tc.state
+			}
+			resp := e.tokenRequest("com", form, &signOpts{})
+			if tc.ok {
+				apiOK(t, resp)
+				return
+			}
+			got := apiErr(t, resp, http.StatusBadRequest)
+			if got.Fields != "state" || !strings.Contains(got.Message, "state does not match") {
+				t.Fatalf("error %+v", got)
+			}
+			if strings.Contains(got.Message, authState) || strings.Contains(got.Message, tc.state[0]) {
+				t.Fatalf("message echoes a state: %q", got.Message)
+			}
+			// The refused attempt burned the code (RFC 6749 §4.1.2).
+			apiErr(t, e.tokenRequest("com", tokenForm(form.Get("code")), &signOpts{}), http.StatusBadRequest)
+		})
+	}
+}
+
+// TestFloodDoesNotLockOut: more page loads and codes than the emulator
+// keeps push out the oldest, and a fresh login still completes.
+func TestFloodDoesNotLockOut(t *testing.T) {
+	e := newEnv(t, newTestKeys(t), nil)
+	serve := func(u string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		e.emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, u, nil))
+		return rec
+	}
+	loginPage := e.authoriseURL("com", nil)
+	first := serve(loginPage).Body.String()
+	for i := range maxFlows {
+		if rec := serve(loginPage); rec.Code != http.StatusOK {
+			t.Fatalf("page load %d: status %d", i+2, rec.Code)
+		}
+	}
+	shortcut := e.authoriseURL("com", url.Values{"persona": {testPersona}, "consent": {"allow"}})
+	for i := range maxCodes + 1 {
+		if rec := serve(shortcut); rec.Code != http.StatusFound {
+			t.Fatalf("code %d: status %d", i+1, rec.Code)
+		}
+	}
+
+	// The oldest page was pushed out and says so.
+	page, _ := url.Parse(loginPage)
+	resp := e.submit(page, first, "persona", testPersona)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "expired") {
+		t.Fatalf("evicted page: %d %s", resp.StatusCode, body)
+	}
+
+	// A fresh login, through the pages, completes.
+	resp = e.get(loginPage)
+	html := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login page after the flood: %d", resp.StatusCode)
+	}
+	resp = e.submit(page, html, "persona", testPersona)
+	html = readBody(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("consent page after the flood: %d %s", resp.StatusCode, html)
+	}
+	resp = e.submit(resp.Request.URL, html, "decision", "allow")
+	readBody(t, resp)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil {
+		t.Fatalf("consent answer after the flood: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	tok := e.token("com", loc.Query().Get("code"))
+	apiOK(t, e.personRequest("com", "person/"+testPersona+"/", personQuery("name"), tok, &signOpts{}))
+}
+
+// TestDefaultPortSpellings: https://host/… and https://host:443/… are one
+// URL; a client may sign either, whichever way PublicURL spells it, and the
+// token's iss has no default port, as real Myinfo's
+// https://test.api.myinfo.gov.sg. Another port is another URL.
+func TestDefaultPortSpellings(t *testing.T) {
+	keys := newTestKeys(t)
+	for _, tc := range []struct {
+		public, signed, iss string
+		ok                  bool
+	}{
+		{"https://test.api.myinfo.gov.sg", "https://test.api.myinfo.gov.sg", "https://test.api.myinfo.gov.sg", true},
+		{"https://test.api.myinfo.gov.sg", "https://test.api.myinfo.gov.sg:443", "https://test.api.myinfo.gov.sg", true},
+		{"https://127.0.0.1:443", "https://127.0.0.1", "https://127.0.0.1", true},
+		{"https://127.0.0.1:443/", "https://127.0.0.1:443", "https://127.0.0.1", true},
+		{"http://[::1]:80/emu", "http://[::1]/emu", "http://[::1]/emu", true},
+		{"http://[::1]/emu", "http://[::1]:80/emu", "http://[::1]/emu", true},
+		{"https://127.0.0.1", "https://127.0.0.1:8443", "", false},
+		{"http://127.0.0.1", "http://127.0.0.1:443", "", false},
+		{"https://127.0.0.1:5156", "https://127.0.0.1", "", false},
+	} {
+		t.Run(tc.public+" signed as "+tc.signed, func(t *testing.T) {
+			e := newEnv(t, keys, func(c *Config) { c.PublicURL = tc.public })
+			code := e.code("com", testPersona, "name")
+			resp := e.tokenRequest("com", tokenForm(code), &signOpts{signedURL: tc.signed + "/com/v3/token"})
+			if !tc.ok {
+				got := apiErr(t, resp, http.StatusUnauthorized)
+				if got.Fields != "signature" {
+					t.Fatalf("error %+v", got)
+				}
+				return
+			}
+			var tr struct {
+				AccessToken string `json:"access_token"`
+			}
+			if err := json.Unmarshal([]byte(apiOK(t, resp)), &tr); err != nil {
+				t.Fatal(err)
+			}
+			jws, err := jose.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.RS256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload, err := jws.Verify(&keys.provider.PublicKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c accessClaims
+			if err := json.Unmarshal(payload, &c); err != nil {
+				t.Fatal(err)
+			}
+			if want := tc.iss + "/consent/oauth2/consent/myinfo-com"; c.Iss != want {
+				t.Fatalf("iss = %q, want %q", c.Iss, want)
+			}
+		})
 	}
 }

@@ -122,6 +122,9 @@ func (s *Server) handleToken(api string) http.HandlerFunc {
 		case form.Get("redirect_uri") != g.redirectURI:
 			writeAPIError(w, http.StatusBadRequest, "redirect_uri does not match the authorise request", "redirect_uri")
 			return
+		case !stateMatches(form, g.state):
+			writeAPIError(w, http.StatusBadRequest, "state does not match the authorise request that issued this code", "state")
+			return
 		}
 		tok, err := s.issueToken(r, g)
 		if err != nil {
@@ -135,6 +138,21 @@ func (s *Server) handleToken(api string) http.HandlerFunc {
 			Scope:       strings.Join(g.attributes, " "),
 		})
 	}
+}
+
+// stateMatches reports whether the token request's state agrees with the
+// authorise request's: it must be equal when given. Absent, empty (the .NET
+// connector with no state) or the literal "null" (the Java connector with a
+// null state) count as not given, since the seed and those connectors send
+// no usable state and the real Myinfo's rule is not documented. A code
+// redeemed by someone who sends their own state, as a stolen code injected
+// into another session would be, is refused.
+func stateMatches(form map[string][]string, want string) bool {
+	v, ok := form["state"]
+	if !ok || v[0] == "" || v[0] == "null" {
+		return true
+	}
+	return subtle.ConstantTimeCompare([]byte(v[0]), []byte(want)) == 1
 }
 
 // secretOK compares the client secret in constant time (over hashes, so the
