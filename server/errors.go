@@ -2,12 +2,16 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/idconnect/idconnect"
+	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/store"
 )
 
@@ -41,10 +45,14 @@ type apiError struct {
 func classify(err error) apiError {
 	var perr *idconnect.ProviderError
 	switch {
+	case errors.Is(err, errMethod):
+		return apiError{http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.", "This route answers GET only."}
+	case errors.Is(err, ratelimit.ErrLimited):
+		return apiError{http.StatusTooManyRequests, "TOO_MANY_LOGINS", "Too many logins.", "Too many logins were started from this address. Wait a moment and try again."}
 	case errors.Is(err, idconnect.ErrInvalidRequest):
 		return apiError{http.StatusBadRequest, "INVALID_PARAM", "Invalid request.", "The request's parameters are missing, repeated or too long."}
 	case errors.Is(err, idconnect.ErrStateUnknown):
-		return apiError{http.StatusBadRequest, "LOGIN_UNKNOWN", "Unknown or used login.", "This login is unknown or was already completed. Start the login again."}
+		return apiError{http.StatusBadRequest, "LOGIN_UNKNOWN", "Unknown or used login.", "This login is unknown, was already completed, or was started in another browser. Start the login again."}
 	case errors.Is(err, idconnect.ErrStateExpired):
 		return apiError{http.StatusBadRequest, "LOGIN_EXPIRED", "Login expired.", "The login took too long. Start the login again."}
 	case errors.Is(err, idconnect.ErrBrowserMismatch):
@@ -55,7 +63,7 @@ func classify(err error) apiError {
 		return apiError{http.StatusNotFound, "UNKNOWN_PROVIDER", "Unknown provider.", "No provider of that name is configured."}
 	case errors.Is(err, idconnect.ErrProviderTimeout):
 		return apiError{http.StatusGatewayTimeout, "PROVIDER_TIMEOUT", "Provider timeout.", "The identity provider did not answer in time. Try again."}
-	case errors.As(err, &perr) && perr.StatusCode < 500:
+	case errors.As(err, &perr) && perr.StatusCode < 500 && !errors.Is(err, idconnect.ErrProviderUnavailable):
 		status := http.StatusBadRequest
 		switch perr.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
@@ -68,6 +76,8 @@ func classify(err error) apiError {
 		return apiError{status, "PROVIDER_REFUSED", "Provider refused the request.", desc + "."}
 	case errors.Is(err, idconnect.ErrProviderUnavailable):
 		return apiError{http.StatusBadGateway, "PROVIDER_UNAVAILABLE", "Provider unavailable.", "The identity provider could not be reached or failed. Try again later."}
+	case errors.Is(err, idconnect.ErrSubjectMismatch):
+		return apiError{http.StatusBadGateway, "PROVIDER_SUBJECT_MISMATCH", "Provider answer not for this login.", "The identity provider returned data for a person other than the one who logged in."}
 	case errors.Is(err, idconnect.ErrSignature):
 		return apiError{http.StatusBadGateway, "PROVIDER_SIGNATURE_INVALID", "Provider answer not trusted.", "The identity provider's answer failed signature verification."}
 	case errors.Is(err, idconnect.ErrDecrypt):
@@ -82,16 +92,35 @@ func classify(err error) apiError {
 	return apiError{http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error.", "An unexpected error occurred."}
 }
 
-// writeError logs err and answers with the seed's envelope. Our errors carry
-// no personal data or secrets, so logging their text is safe.
+// statusClientClosed is logged for a request whose client went away before
+// the answer (nginx's 499): nobody receives it, and it is not our failure.
+const statusClientClosed = 499
+
+// writeError logs err and answers with the seed's envelope. Error strings
+// of this module carry no personal data, secrets or provider free text
+// (ProviderError leaves its description out), so logging them is safe.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "client closed",
+			slog.String("route", r.Pattern), slog.Int("status", statusClientClosed))
+		return
+	}
 	a := classify(err)
 	level := slog.LevelWarn
 	if a.status >= 500 {
 		level = slog.LevelError
 	}
-	s.log.LogAttrs(r.Context(), level, "request failed",
-		slog.String("route", r.Pattern), slog.Int("status", a.status), slog.String("code", a.code), slog.String("err", err.Error()))
+	attrs := []slog.Attr{slog.String("route", r.Pattern), slog.Int("status", a.status), slog.String("code", a.code), slog.String("err", err.Error())}
+	var perr *idconnect.ProviderError
+	if errors.As(err, &perr) {
+		attrs = append(attrs, slog.Group("provider", slog.String("name", perr.Provider), slog.String("op", perr.Op),
+			slog.Int("status", perr.StatusCode), slog.String("code", idconnect.SafeCode(perr.Code))))
+	}
+	s.log.LogAttrs(r.Context(), level, "request failed", attrs...)
+	var limited *ratelimit.LimitError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+	}
 	writeJSON(w, a.status, envelope{
 		Message: a.message,
 		Code:    a.code,

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/idconnect/idconnect"
+	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/store"
 )
 
@@ -25,7 +27,10 @@ func TestClassify(t *testing.T) {
 		{&idconnect.ProviderError{Provider: "myinfo", Op: "token", StatusCode: 401}, 401, "PROVIDER_REFUSED"},
 		{fmt.Errorf("myinfo: person: %w", &idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 403}), 403, "PROVIDER_REFUSED"},
 		{&idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 404}, 404, "PROVIDER_REFUSED"},
-		{&idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 429}, 400, "PROVIDER_REFUSED"},
+		{&idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 429}, 502, "PROVIDER_UNAVAILABLE"},
+		{fmt.Errorf("myinfo: person: %w", idconnect.ErrSubjectMismatch), 502, "PROVIDER_SUBJECT_MISMATCH"},
+		{&ratelimit.LimitError{RetryAfter: time.Second}, 429, "TOO_MANY_LOGINS"},
+		{errMethod, 405, "METHOD_NOT_ALLOWED"},
 		{&idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 503}, 502, "PROVIDER_UNAVAILABLE"},
 		{fmt.Errorf("myinfo: token: %w", idconnect.ErrProviderTimeout), 504, "PROVIDER_TIMEOUT"},
 		{idconnect.ErrProviderUnavailable, 502, "PROVIDER_UNAVAILABLE"},

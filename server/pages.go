@@ -8,7 +8,7 @@ const pageHead = `<!DOCTYPE html>
 <meta charset="UTF-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{block "title" .}}idconnect{{end}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+<style nonce="{{.Nonce}}">body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
 .notice{background:#fff3cd;border:1px solid #e0c36a;padding:.5rem 1rem;border-radius:4px}</style>
 </head>
 <body>
@@ -21,7 +21,7 @@ const pageHead = `<!DOCTYPE html>
 var callbackPage = template.Must(template.New("callback").Parse(pageHead + `<span>Callback from Myinfo. Wait for calling person data API</span>
 <span id="code-container">{{.Data.Code}}</span>
 <noscript><p><a href="/users/me/external/myinfo?code={{.Data.Code}}">Continue</a></p></noscript>
-<script>
+<script nonce="{{.Nonce}}">
 window.addEventListener('load', function () {
   window.location.href = '/users/me/external/myinfo?code=' + encodeURIComponent({{.Data.Code}});
 });
@@ -43,7 +43,7 @@ var homePage = template.Must(template.New("home").Parse(pageHead + `<h1>idconnec
 <p>Verified person data, with the person's consent, from Singpass Myinfo.</p>
 <p><button id="start" type="button">Retrieve Myinfo with Singpass</button></p>
 <pre id="out"></pre>
-<script>
+<script nonce="{{.Nonce}}">
 document.getElementById('start').addEventListener('click', async function () {
   const res = await fetch('/users/me/external/myinfo-redirect-login', {credentials: 'same-origin'});
   const body = await res.json();

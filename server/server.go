@@ -2,20 +2,32 @@
 // routes, health checks, a small demo page, and the mount point for the
 // embedded provider emulators. Errors become HTTP answers in one place
 // (classify), in the seed's error envelope.
+//
+// Every answer carries security headers that forbid framing, sniffing,
+// caching and Referer leaks; pages allow only the scripts and styles they
+// carry, by a per-answer nonce. Routes with side effects (a login start
+// stores a login, the callback and person routes spend a state or a code)
+// answer only GET. Login starts are rate-limited per client, so a flood
+// from one address leaves other people's logins working.
 package server
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/provider/myinfo"
+	"github.com/idconnect/idconnect/ratelimit"
 )
 
 // Config configures a Server.
@@ -31,17 +43,29 @@ type Config struct {
 	// Notice is shown on the demo page and the callback pages, e.g. that
 	// the service is talking to emulators, not to Singpass.
 	Notice string
-	// Logger receives one line per failed request; nil discards.
+	// Logger receives one line per failed request; nil discards. Lines
+	// carry routes, statuses and error codes, never personal data, secrets
+	// or a provider's own words.
 	Logger *slog.Logger
+	// StartLimiter bounds login starts per client; nil means a
+	// ratelimit.TokenBucket with its defaults.
+	StartLimiter ratelimit.Limiter
+	// ClientIPHeader names a header that a trusted reverse proxy sets to
+	// the client's address (X-Forwarded-For, whose last entry is taken, or
+	// X-Real-IP). Empty means the connection's address. Set it only behind
+	// a proxy that overwrites the header: a client can forge it otherwise.
+	ClientIPHeader string
 }
 
 // Server is the HTTP service. Create it with New.
 type Server struct {
-	flow   *idconnect.Flow
-	myinfo string
-	notice string
-	log    *slog.Logger
-	mux    *http.ServeMux
+	flow     *idconnect.Flow
+	myinfo   string
+	notice   string
+	log      *slog.Logger
+	limiter  ratelimit.Limiter
+	ipHeader string
+	mux      *http.ServeMux
 }
 
 // New checks cfg and builds the routes.
@@ -49,7 +73,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Flow == nil {
 		return nil, errors.New("server: Flow is required")
 	}
-	s := &Server{flow: cfg.Flow, myinfo: cfg.Myinfo, notice: cfg.Notice, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{flow: cfg.Flow, myinfo: cfg.Myinfo, notice: cfg.Notice, log: cfg.Logger,
+		limiter: cfg.StartLimiter, ipHeader: http.CanonicalHeaderKey(cfg.ClientIPHeader), mux: http.NewServeMux()}
+	if s.limiter == nil {
+		s.limiter = &ratelimit.TokenBucket{}
+	}
 	if s.myinfo == "" {
 		s.myinfo = "myinfo"
 	}
@@ -59,10 +87,12 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.mux.HandleFunc("GET /users/me/external/myinfo-redirect-login", s.redirectLogin)
-	s.mux.HandleFunc("GET /users/me/external/myinfo/redirect-login", s.redirectLogin)
-	s.mux.HandleFunc("GET /callback", s.callback)
-	s.mux.HandleFunc("GET /users/me/external/myinfo", s.person)
+	// Patterns without a method, so that getOnly answers every other
+	// method (HEAD included: ServeMux lets HEAD into GET routes) with 405.
+	s.mux.HandleFunc("/users/me/external/myinfo-redirect-login", s.getOnly(s.redirectLogin))
+	s.mux.HandleFunc("/users/me/external/myinfo/redirect-login", s.getOnly(s.redirectLogin))
+	s.mux.HandleFunc("/callback", s.getOnly(s.callback))
+	s.mux.HandleFunc("/users/me/external/myinfo", s.getOnly(s.person))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -81,17 +111,70 @@ func New(cfg Config) (*Server, error) {
 // MaxQueryBytes bounds the query string of every request.
 const MaxQueryBytes = 4096
 
+// pageCSP is the policy of HTML pages: only the page's own script and style
+// (by nonce), same-origin fetches, no framing. apiCSP is that of every
+// other answer, which has no business running anything.
+const (
+	pageCSP = "default-src 'none'; script-src 'nonce-%[1]s'; style-src 'nonce-%[1]s'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	apiCSP  = "default-src 'none'; frame-ancestors 'none'"
+)
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer") // codes and states must not leak via Referer
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", apiCSP) // pages replace it with their own
 	if len(r.URL.RawQuery) > MaxQueryBytes {
 		s.writeError(w, r, fmt.Errorf("%w: query too long", idconnect.ErrInvalidRequest))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// getOnly lets GET through to h and answers any other method, HEAD
+// included, with 405: each of these routes spends or stores something, and
+// a HEAD from a link previewer must not.
+func (s *Server) getOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			s.writeError(w, r, errMethod)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// errMethod is a request with a method the route does not take.
+var errMethod = errors.New("server: method not allowed")
+
+// clientKey identifies the client a request comes from, for per-client
+// limits: its IP address, or for IPv6 its /64, which one host usually owns
+// whole.
+func (s *Server) clientKey(r *http.Request) string {
+	addr := r.RemoteAddr
+	if s.ipHeader != "" {
+		if v := r.Header.Get(s.ipHeader); v != "" {
+			parts := strings.Split(v, ",")
+			addr = strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return "unparsed:" + addr
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // onlyParams rejects parameters other than allowed, as the seed's schemas
@@ -117,6 +200,10 @@ type redirectLoginData struct {
 // redirectLogin starts a Myinfo login: {"message":"OK","data":{"url","state"}}.
 func (s *Server) redirectLogin(w http.ResponseWriter, r *http.Request) {
 	if err := onlyParams(r.URL.Query()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.limiter.Allow(r.Context(), s.clientKey(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -191,17 +278,24 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 
 type pageData struct {
 	Notice string
+	Nonce  string // allows the page's own script and style, and nothing injected
 	Data   any
 }
 
 func (s *Server) page(w http.ResponseWriter, status int, t *template.Template, data any) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		http.Error(w, "page failed", http.StatusInternalServerError)
+		return
+	}
+	nonce := base64.RawURLEncoding.EncodeToString(raw[:])
 	var b strings.Builder
-	if err := t.Execute(&b, pageData{Notice: s.notice, Data: data}); err != nil {
+	if err := t.Execute(&b, pageData{Notice: s.notice, Nonce: nonce, Data: data}); err != nil {
 		http.Error(w, "page failed", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
+	w.Header().Set("Content-Security-Policy", fmt.Sprintf(pageCSP, nonce))
 	w.WriteHeader(status)
 	fmt.Fprint(w, b.String())
 }
