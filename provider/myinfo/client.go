@@ -11,11 +11,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/idconnect/idconnect"
+	"github.com/idconnect/idconnect/internal/httpx"
 	"github.com/idconnect/idconnect/internal/jwx"
 )
 
@@ -38,9 +40,12 @@ func New(cfg Config) (*Client, error) {
 	if base == "" {
 		base = cfg.Environment.BaseURL(cfg.Government)
 	}
-	c := &Client{cfg: cfg, base: strings.TrimSuffix(base, "/"), http: cfg.HTTPClient}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+	// A copy of the caller's client: it never follows a redirect, which
+	// would re-send the secret, the code or the bearer token elsewhere.
+	c := &Client{
+		cfg:  cfg,
+		base: strings.TrimSuffix(base, "/"),
+		http: httpx.Outbound(cfg.HTTPClient, httpx.Options{Timeout: DefaultTimeout}),
 	}
 	if c.cfg.MaxResponseBytes == 0 {
 		c.cfg.MaxResponseBytes = DefaultMaxResponseBytes
@@ -164,6 +169,9 @@ func (c *Client) Exchange(ctx context.Context, login *idconnect.Login, cb idconn
 	if err != nil {
 		return nil, fmt.Errorf("myinfo: person: %w: %v", idconnect.ErrMalformed, err)
 	}
+	if err := checkSubject(sub, login.Attributes, model); err != nil {
+		return nil, err
+	}
 	return &idconnect.Result{
 		Provider: c.Name(),
 		Subject:  sub,
@@ -195,7 +203,7 @@ func (c *Client) token(ctx context.Context, login *idconnect.Login, code string)
 	tokenURL := c.base + "/token"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(values.Encode()))
 	if err != nil {
-		return "", fmt.Errorf("myinfo: token: %w", err)
+		return "", errors.New("myinfo: token: cannot build the request") // err quotes the URL
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Cache-Control", "no-cache")
@@ -238,15 +246,32 @@ func (c *Client) sign(method, rawURL string, params map[string]string) (string, 
 }
 
 // accessClaims are the access-token claims the client checks. Times are
-// json.Number because some Myinfo deployments send milliseconds.
+// json.Number because some Myinfo deployments send milliseconds. Pointers
+// and raw values tell an absent claim from an empty one.
 type accessClaims struct {
-	Sub string      `json:"sub"`
-	Exp json.Number `json:"exp"`
-	Nbf json.Number `json:"nbf"`
+	Sub      string          `json:"sub"`
+	Exp      json.Number     `json:"exp"`
+	Nbf      json.Number     `json:"nbf"`
+	Aud      json.RawMessage `json:"aud"`
+	ClientID *string         `json:"client_id"`
+	Iss      *string         `json:"iss"`
 }
 
-// verifyAccessToken checks the token's RS256 signature with Myinfo's key
-// and its times, and returns its subject.
+// tokenAudience is the aud of every Myinfo v3 access token on record (a
+// staging-modelled token, GovTech's helper, MockPass): "myinfo", not the
+// client id.
+const tokenAudience = "myinfo"
+
+// issuerPaths end the iss of Myinfo v3 access tokens ("https://stg-home.
+// singpass.gov.sg/consent/oauth2/consent/myinfo-com" in staging). Its host
+// is Singpass's consent service, not the API host, and the production host
+// is not on record, so only the path is checked: the signature with
+// Myinfo's own key is what ties the token to Myinfo.
+var issuerPaths = []string{"/consent/oauth2/consent/myinfo-com", "/consent/oauth2/consent/myinfo-gov"}
+
+// verifyAccessToken checks the token's RS256 signature with Myinfo's key,
+// its times (exp required), the audience, client and issuer claims where
+// present, and returns its subject.
 func (c *Client) verifyAccessToken(token string) (string, error) {
 	payload, err := jwx.Verify(token, c.cfg.ProviderKey, signatureAlgs)
 	if err != nil {
@@ -254,19 +279,116 @@ func (c *Client) verifyAccessToken(token string) (string, error) {
 	}
 	var claims accessClaims
 	if err := json.Unmarshal(payload, &claims); err != nil {
-		return "", fmt.Errorf("myinfo: access token: %w: claims are not JSON", idconnect.ErrMalformed)
+		return "", fmt.Errorf("myinfo: access token: %w: claims are not the expected JSON", idconnect.ErrMalformed)
+	}
+	invalid := func(why string) error {
+		return fmt.Errorf("myinfo: access token: %w: %s", idconnect.ErrTokenInvalid, why)
 	}
 	if !validSubject(claims.Sub) {
-		return "", fmt.Errorf("myinfo: access token: %w: missing or malformed sub", idconnect.ErrTokenInvalid)
+		return "", invalid("missing or malformed sub")
 	}
 	now := c.now()
-	if exp, ok := claimTime(claims.Exp); ok && !now.Before(exp.Add(c.cfg.Leeway)) {
-		return "", fmt.Errorf("myinfo: access token: %w: expired", idconnect.ErrTokenInvalid)
+	// A token without exp would be good forever, if it leaked.
+	exp, ok := claimTime(claims.Exp)
+	if !ok {
+		return "", invalid("missing or malformed exp")
 	}
-	if nbf, ok := claimTime(claims.Nbf); ok && now.Add(c.cfg.Leeway).Before(nbf) {
-		return "", fmt.Errorf("myinfo: access token: %w: not yet valid", idconnect.ErrTokenInvalid)
+	if !now.Before(exp.Add(c.cfg.Leeway)) {
+		return "", invalid("expired")
+	}
+	if claims.Nbf != "" {
+		nbf, ok := claimTime(claims.Nbf)
+		if !ok {
+			return "", invalid("malformed nbf")
+		}
+		if now.Add(c.cfg.Leeway).Before(nbf) {
+			return "", invalid("not yet valid")
+		}
+	}
+	// Where Myinfo names the client, it must be us: a token issued to
+	// another relying party is not ours to use.
+	if claims.ClientID != nil && *claims.ClientID != c.cfg.ClientID {
+		return "", invalid("client_id is another client's")
+	}
+	if !audienceOK(claims.Aud, c.cfg.ClientID) {
+		return "", invalid(`aud is neither "myinfo" nor our client id`)
+	}
+	if claims.Iss != nil && !issuerOK(*claims.Iss) {
+		return "", invalid("iss is not a Myinfo consent issuer")
 	}
 	return claims.Sub, nil
+}
+
+// audienceOK accepts an absent aud (the official Node connector checks
+// none, so a deployment might omit it), or a string or array naming
+// "myinfo" or our client id.
+func audienceOK(raw json.RawMessage, clientID string) bool {
+	if len(raw) == 0 || string(raw) == "null" {
+		return true
+	}
+	var auds []string
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		auds = []string{one}
+	} else if err := json.Unmarshal(raw, &auds); err != nil {
+		return false
+	}
+	for _, a := range auds {
+		if a == tokenAudience || a != "" && a == clientID {
+			return true
+		}
+	}
+	return false
+}
+
+func issuerOK(iss string) bool {
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return false
+	}
+	for _, p := range issuerPaths {
+		if strings.HasSuffix(u.Path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSubject makes the person belong to the token. The person answer
+// carries no sub claim, so when the token's sub is a UIN/FIN it is
+// compared with the person's uinfin, which must be there if it was asked
+// for. A UUID sub (Myinfo's opaque-subject mode) has no counterpart in the
+// person data: the person URL built from that sub is then the only link.
+func checkSubject(sub string, attributes []string, p *Person) error {
+	if !isUINFIN(sub) {
+		return nil
+	}
+	var got string
+	if p.UINFIN != nil {
+		got = p.UINFIN.Value
+	}
+	if got == "" && !slices.Contains(attributes, "uinfin") {
+		return nil // not asked for, nothing to compare
+	}
+	if got != sub {
+		// Neither value goes into the error: both are NRICs.
+		return fmt.Errorf("myinfo: person: %w: uinfin differs from the access token's sub", idconnect.ErrSubjectMismatch)
+	}
+	return nil
+}
+
+// isUINFIN reports whether s is shaped like an NRIC or FIN:
+// [STFGM], seven digits, a check letter.
+func isUINFIN(s string) bool {
+	if len(s) != 9 || strings.IndexByte("STFGM", s[0]) < 0 || s[8] < 'A' || s[8] > 'Z' {
+		return false
+	}
+	for i := 1; i < 8; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // claimTime reads a NumericDate in seconds or, when implausibly large for
@@ -324,7 +446,7 @@ func (c *Client) person(ctx context.Context, login *idconnect.Login, sub, token 
 	personURL := c.base + "/person/" + sub + "/"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, personURL+"?"+values.Encode(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("myinfo: person: %w", err)
+		return nil, errors.New("myinfo: person: cannot build the request") // err quotes the URL, which names the person
 	}
 	req.Header.Set("Cache-Control", "no-cache")
 	if c.cfg.sandbox() {
@@ -359,12 +481,18 @@ func (c *Client) do(req *http.Request, op string) ([]byte, error) {
 		return nil, transportError(op, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
+	if httpx.IsRedirect(resp.StatusCode) {
+		// c.http returned the 3xx instead of following it. Myinfo's APIs
+		// never redirect, so it is a bad answer (502), not a refusal of our
+		// request; the Location is not repeated, it may carry anything.
+		return nil, fmt.Errorf("myinfo: %s: %w: redirect (HTTP %d) refused", op, idconnect.ErrProviderUnavailable, resp.StatusCode)
+	}
+	body, err := httpx.ReadAll(resp.Body, c.cfg.MaxResponseBytes)
+	if errors.Is(err, httpx.ErrTooLarge) {
+		return nil, fmt.Errorf("myinfo: %s: %w: answer larger than %d bytes", op, idconnect.ErrMalformed, c.cfg.MaxResponseBytes)
+	}
 	if err != nil {
 		return nil, transportError(op, err)
-	}
-	if int64(len(body)) > c.cfg.MaxResponseBytes {
-		return nil, fmt.Errorf("myinfo: %s: %w: answer larger than %d bytes", op, idconnect.ErrMalformed, c.cfg.MaxResponseBytes)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, providerError(op, resp.StatusCode, body)
@@ -396,7 +524,7 @@ func providerError(op string, status int, body []byte) error {
 	}
 	perr := &idconnect.ProviderError{Provider: "myinfo", Op: op, StatusCode: status}
 	if json.Unmarshal(body, &e) == nil {
-		perr.Code = strings.Trim(string(e.Code), `"`)
+		perr.Code = safeCode(strings.Trim(string(e.Code), `"`))
 		perr.Description = safeMessage(e.Message)
 	}
 	// perr's message already starts "myinfo: <op>:".
@@ -407,7 +535,8 @@ func providerError(op string, status int, body []byte) error {
 // follows it. Emulators echo the expected base string after a comma
 // ("Signature verification failed, POST&…&client_secret=…"), and a base
 // string holds the client secret and the person's identifier: neither may
-// reach our errors or logs.
+// reach our errors or logs. A UIN/FIN left in the kept part (a proxy's
+// "no profile for S…") is masked too.
 func safeMessage(s string) string {
 	if i := strings.IndexAny(s, ",&=?\n"); i >= 0 {
 		s = s[:i]
@@ -416,5 +545,28 @@ func safeMessage(s string) string {
 	if len(s) > max {
 		s = strings.ToValidUTF8(s[:max], "")
 	}
-	return strings.TrimSpace(s)
+	b := []byte(s)
+	for i := 0; i+9 <= len(b); i++ {
+		if isUINFIN(string(b[i:i+9])) && !isWordByte(b, i-1) && !isWordByte(b, i+9) {
+			copy(b[i:i+9], "*********")
+		}
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func isWordByte(b []byte, i int) bool {
+	if i < 0 || i >= len(b) {
+		return false
+	}
+	ch := b[i]
+	return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9'
+}
+
+// safeCode keeps a provider error code only when it looks like one (Myinfo
+// sends numbers): a short run of letters, digits, '.', '_' or '-'.
+func safeCode(s string) string {
+	if len(s) > 32 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || isUINFIN(s) {
+		return ""
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -57,8 +58,16 @@ type Config struct {
 	Environment Environment
 	// BaseURL is a custom API base such as "http://127.0.0.1:5156/myinfo/v3"
 	// (an emulator, a proxy). The paths /authorise, /token and /person are
-	// appended. Signatures are computed over this URL.
+	// appended. Signatures are computed over this URL. It must be https,
+	// except on a loopback host named as such (localhost, 127.0.0.1, ::1):
+	// plain HTTP would carry the client secret, the access token and the
+	// person's data in clear. See AllowInsecureHTTP.
 	BaseURL string
+	// AllowInsecureHTTP also accepts an http:// BaseURL on another host,
+	// for an emulator on a private network. It is refused together with an
+	// Environment, which means a real Myinfo deployment (behind a proxy);
+	// never use it with real credentials.
+	AllowInsecureHTTP bool
 	// Government selects the /gov/v3 API; ESvcID (sp_esvcId) is then sent
 	// on the authorise and person calls.
 	Government bool
@@ -116,8 +125,15 @@ func (c *Config) validate() error {
 		add("myinfo: unknown environment %q (want sandbox, test or production)", c.Environment)
 	}
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			add("myinfo: BaseURL %q is not an absolute http(s) URL without query", c.BaseURL)
+		u, err := url.Parse(c.BaseURL)
+		switch {
+		case err != nil:
+			add("myinfo: BaseURL is not a URL")
+		case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			// Redacted: a URL with user info would put a password in the error.
+			add("myinfo: BaseURL %q is not an absolute http(s) URL without query or user info", u.Redacted())
+		case u.Scheme == "http" && !loopbackHost(u.Hostname()) && (!c.AllowInsecureHTTP || c.Environment != ""):
+			add("myinfo: BaseURL %q: plain http is allowed only to localhost, 127.0.0.1 or ::1 (use https, or AllowInsecureHTTP for an emulator without Environment)", u.Redacted())
 		}
 	}
 	if c.ClientID == "" {
@@ -148,6 +164,16 @@ func (c *Config) validate() error {
 		add("myinfo: MaxResponseBytes and Leeway must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// loopbackHost reports whether host names this machine: "localhost" or a
+// loopback IP literal. Other names could resolve anywhere.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func checkRedirectURI(s string) error {
