@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +59,11 @@ type fixture struct {
 	ts     *httptest.Server
 	client *myinfo.Client
 	cfg    myinfo.Config
+	// beforePerson, when set, runs just before the emulator handles a
+	// person request: a fault switched on there hits the person answer
+	// only, after a good token exchange.
+	beforePerson func(*myinfoemu.Faults)
+	personCalls  atomic.Int32
 }
 
 // newFixture runs the emulator over httptest and a client configured for
@@ -84,7 +90,16 @@ func newFixture(t testing.TB, edit func(*myinfo.Config), emuEdit func(*myinfoemu
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = emu
+	f := &fixture{emu: emu, ts: ts}
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/person/") {
+			f.personCalls.Add(1)
+			if f.beforePerson != nil {
+				f.beforePerson(emu.Faults())
+			}
+		}
+		emu.ServeHTTP(w, r)
+	})
 	ts.Start()
 	t.Cleanup(ts.Close)
 	base := ts.URL + "/com/v3"
@@ -108,7 +123,8 @@ func newFixture(t testing.TB, edit func(*myinfo.Config), emuEdit func(*myinfoemu
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{emu: emu, ts: ts, client: client, cfg: cfg}
+	f.client, f.cfg = client, cfg
+	return f
 }
 
 // authorise runs AuthURL and the emulator's consent shortcut, returning the
@@ -200,14 +216,25 @@ func TestExchangeFailures(t *testing.T) {
 		name   string
 		edit   func(*myinfo.Config)
 		faults func(*myinfoemu.Faults)
-		want   error
-		status int // ProviderError status, when want is a provider refusal
+		// personFaults are switched on after the token exchange, so only
+		// the person answer is affected.
+		personFaults func(*myinfoemu.Faults)
+		want         error
+		status       int    // ProviderError status, when want is a provider refusal
+		step         string // the step that must fail: its error prefix
 	}{
 		{name: "wrong client secret", edit: func(c *myinfo.Config) { c.ClientSecret = "wrong" }, want: idconnect.ErrProviderRefused, status: 401},
 		{name: "wrong client signing key", edit: func(c *myinfo.Config) { c.ClientKey = key(t, "other") }, want: idconnect.ErrProviderRefused, status: 401},
 		{name: "wrong provider certificate", edit: func(c *myinfo.Config) { c.ProviderKey = &key(t, "other").PublicKey }, want: idconnect.ErrSignature},
-		{name: "person signed with another key", faults: func(f *myinfoemu.Faults) { f.SetBadSignature(true) }, want: idconnect.ErrSignature},
-		{name: "person encrypted to another key", faults: func(f *myinfoemu.Faults) { f.SetWrongEncryptionKey(true) }, want: idconnect.ErrDecrypt},
+		// The emulator's bad-signature fault spoils the access token too;
+		// switched on only for the person call, the token is good and the
+		// person JWS must be what fails.
+		{name: "person signed with another key", personFaults: func(f *myinfoemu.Faults) { f.SetBadSignature(true) },
+			want: idconnect.ErrSignature, step: "myinfo: decode person:"},
+		{name: "access token signed with another key", faults: func(f *myinfoemu.Faults) { f.SetBadSignature(true) },
+			want: idconnect.ErrSignature, step: "myinfo: access token:"},
+		{name: "person encrypted to another key", faults: func(f *myinfoemu.Faults) { f.SetWrongEncryptionKey(true) }, want: idconnect.ErrDecrypt,
+			step: "myinfo: decode person:"},
 		{name: "provider down", faults: func(f *myinfoemu.Faults) { f.SetDown(true) }, want: idconnect.ErrProviderUnavailable},
 		{name: "provider too slow", edit: func(c *myinfo.Config) { c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond} },
 			faults: func(f *myinfoemu.Faults) { f.SetSlow(time.Second) }, want: idconnect.ErrProviderTimeout},
@@ -220,9 +247,16 @@ func TestExchangeFailures(t *testing.T) {
 			if tt.faults != nil {
 				tt.faults(f.emu.Faults())
 			}
+			f.beforePerson = tt.personFaults
 			res, err := f.client.Exchange(context.Background(), login, cb)
 			if !errors.Is(err, tt.want) || res != nil {
 				t.Fatalf("Exchange = %v, %v; want %v", res, err, tt.want)
+			}
+			if tt.step != "" && !strings.HasPrefix(err.Error(), tt.step) {
+				t.Fatalf("err = %v; want it from the step %q", err, tt.step)
+			}
+			if tt.step == "myinfo: decode person:" && f.personCalls.Load() != 1 {
+				t.Fatalf("person API called %d times, want once", f.personCalls.Load())
 			}
 			var perr *idconnect.ProviderError
 			if tt.status != 0 && (!errors.As(err, &perr) || perr.StatusCode != tt.status) {
@@ -312,11 +346,11 @@ func TestEnvironmentBaseURLs(t *testing.T) {
 }
 
 func TestNewReportsEveryProblem(t *testing.T) {
-	_, err := myinfo.New(myinfo.Config{Environment: "staging", Government: true, Attributes: []string{"name", "name"}})
+	_, err := myinfo.New(myinfo.Config{Environment: "staging", BaseURL: "http://proxy.example/com/v3", Government: true, Attributes: []string{"name", "name"}})
 	if err == nil {
 		t.Fatal("New accepted an empty configuration")
 	}
-	for _, want := range []string{"unknown environment", "ClientID", "ClientSecret", "ClientKey", "ProviderKey", "ESvcID", "RedirectURI", "listed twice", "Purpose"} {
+	for _, want := range []string{"unknown environment", "ClientID", "ClientSecret", "ClientKey", "ProviderKey", "ESvcID", "RedirectURI", "listed twice", "Purpose", "plain http"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}
