@@ -32,7 +32,8 @@
 //     to redirect_uri?code=…&state=…; denial to
 //     redirect_uri?state=…&error=access_denied&error-description=Resource%20Owner%20did%20not%20authorize%20the%20request.
 //   - Token: form body grant_type, code, redirect_uri, client_id,
-//     client_secret, optional state; answer
+//     client_secret, optional state (the authorise request's; see Guesses);
+//     answer
 //     {"access_token","token_type":"Bearer","expires_in":1800,"scope"}.
 //     The access token is an RS256 JWT with header
 //     {"alg":"RS256","typ":"JWT","zip":"NONE","kid":…} and the real token's
@@ -45,7 +46,9 @@
 //     query and form parameters plus app_id, nonce, signature_method and
 //     timestamp; RSASSA-PKCS1-v1_5 SHA-256, standard base64. The person API
 //     takes "PKI_SIGN …,Bearer <token>". The URL is the one the client
-//     called, trailing slash included.
+//     called, trailing slash included, with no default port: Myinfo lives
+//     at https://test.api.myinfo.gov.sg, so [Config.PublicURL] and the
+//     token's iss drop an explicit :443 (https) or :80 (http).
 //   - Errors are JSON {"code","message","fields"} with the documented
 //     statuses: 400 for a missing, invalid, expired or reused code; 401 for
 //     a missing or bad security header, wrong app_id, bad secret,
@@ -83,8 +86,19 @@
 //     iss is PublicURL + /consent/oauth2/consent/myinfo-{com,gov}; auth_time
 //     is in milliseconds (as tokens seen in the wild), the other times in
 //     seconds.
-//   - The token state parameter is signed but not compared (the Java
-//     connector sends state=null).
+//   - The code is bound to the authorise request's state: a token request
+//     whose state differs is refused with 400, fields "state" (and burns
+//     the code), so a stolen code redeemed in the thief's own session
+//     fails. The v3 token API takes state, but Myinfo does not document
+//     comparing it. No state, an empty one (the .NET connector without a
+//     state) or "null" (the Java connector with a null state) counts as not
+//     given and is accepted, as the seed sends none.
+//   - A PKI_SIGN signature over the URL with its default port spelt out
+//     (https://host:443/…) is accepted as well as one over the URL without
+//     it, since a client configured either way reaches the same place;
+//     whether the real gateway accepts the :443 form is unknown, and the
+//     emulator is never stricter than Myinfo. A 401 for a bad signature
+//     names the URL prefix the base string must start with.
 //
 // # Differences from MockPass
 //
@@ -97,8 +111,8 @@
 //     timestamp window and nonce reuse, app_id and the client secret
 //     (MockPass: only when configured, never timestamp or nonce); ", "
 //     separators are accepted (MockPass: 500).
-//   - Codes are single use and expire; redirect_uri is checked at authorise
-//     and token (MockPass: neither).
+//   - Codes are single use, expire and are bound to state; redirect_uri is
+//     checked at authorise and token (MockPass: none of these).
 //   - Bad or expired tokens and unknown codes get 4xx JSON (MockPass: 500
 //     HTML), and signature errors never echo the base string, which holds
 //     the client secret (MockPass echoes it).
@@ -106,7 +120,17 @@
 // # Safety
 //
 // Request bodies are capped at [MaxBodyBytes] and queries at
-// [MaxQueryBytes]; pending pages, codes and nonces are bounded. The emulator
+// [MaxQueryBytes]; pending pages, codes and nonces are bounded. Bounded
+// never means locked out: when 10,000 login or consent pages are pending,
+// or 10,000 codes live, the oldest is dropped to make room, so a crawler or
+// a flood of GET /authorise never refuses the next person. The flood can
+// only push out a page or code older than its last 10,000 requests (that
+// person starts again). Server-side pages were kept, rather than sealing
+// the page state into the form, because they keep consent single use
+// without a second bounded list. Nonces are remembered only for requests
+// with a valid client signature, so only the client can fill that list;
+// when full it answers 503 rather than forget a nonce and allow a replay.
+// The emulator
 // logs nothing unless [Config.Logger] is set, and then only the method,
 // route pattern and status. Pages are html/template, with a banner saying
 // this is an emulator.

@@ -76,7 +76,9 @@ type Config struct {
 	// PKI_SIGN base strings use PublicURL followed by the path under it, as a
 	// provider behind a proxy or path prefix must. Empty: scheme://host of
 	// each request (https when the request came over TLS), which is right
-	// only when the handler is served at the root of its host.
+	// only when the handler is served at the root of its host. Either way
+	// an explicit default port (:443 for https, :80 for http) is dropped,
+	// and a signature over the URL with or without it is accepted.
 	PublicURL string
 	// Sandbox emulates the Myinfo sandbox: no PKI_SIGN (the person API takes
 	// a plain "Bearer <token>"), and the person answer is plain JSON.
