@@ -220,6 +220,11 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 				hadNoCheck := callers != nil && callers.CheckRedirect == nil
 				c := sealedClient(t, s, func(cfg *myinfo.Config) { cfg.HTTPClient = callers })
 				res, err := exchange(c)
+				// First what matters most: nothing reached the Location.
+				if len(hits) != 0 {
+					t.Errorf("the redirect target received %d requests (first: %s, with Authorization %t, with body %t)",
+						len(hits), hits[0].path, hits[0].auth != "", hits[0].body != "")
+				}
 				if res != nil || !errors.Is(err, idconnect.ErrProviderUnavailable) {
 					t.Fatalf("Exchange = %v, %v; want ErrProviderUnavailable", res, err)
 				}
@@ -228,10 +233,6 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 				var perr *idconnect.ProviderError
 				if errors.Is(err, idconnect.ErrProviderRefused) || errors.As(err, &perr) {
 					t.Errorf("err %v classifies as a refusal", err)
-				}
-				if len(hits) != 0 {
-					t.Errorf("the redirect target received %d requests (first: %s, auth %t, body %t)",
-						len(hits), hits[0].path, hits[0].auth != "", hits[0].body != "")
 				}
 				if !st.token && s.personCalls.Load() != 1 {
 					t.Errorf("person API called %d times", s.personCalls.Load())
