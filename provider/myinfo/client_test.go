@@ -250,7 +250,7 @@ func TestExchangeFailures(t *testing.T) {
 			f.beforePerson = tt.personFaults
 			res, err := f.client.Exchange(context.Background(), login, cb)
 			if !errors.Is(err, tt.want) || res != nil {
-				t.Fatalf("Exchange = %v, %v; want %v", res, err, tt.want)
+				t.Fatalf("Exchange gave a result: %t, err %v; want %v", res != nil, err, tt.want)
 			}
 			if tt.step != "" && !strings.HasPrefix(err.Error(), tt.step) {
 				t.Fatalf("err = %v; want it from the step %q", err, tt.step)
