@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,12 +137,31 @@ func TestSafeMessage(t *testing.T) {
 	tests := map[string]string{
 		"UIN requested does not match logged in user":                                                    "UIN requested does not match logged in user",
 		"Signature verification failed, POST&http://x/token&client_secret=s3cret does not result in abc": "Signature verification failed",
-		"Disallowed": "Disallowed",
-		"":           "",
+		"Disallowed":               "Disallowed",
+		"":                         "",
+		"No profile for S6005048A": "No profile for *********",
+		"F3275914U not found":      "********* not found",
+		"ref XS6005048AB kept":     "ref XS6005048AB kept", // not a whole word
 	}
 	for in, want := range tests {
 		if got := safeMessage(in); got != want {
 			t.Errorf("safeMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSafeCode(t *testing.T) {
+	tests := map[string]string{
+		"401":                   "401",
+		"INVALID_TOKEN":         "INVALID_TOKEN",
+		"S6005048A":             "",
+		"a b":                   "",
+		"code=1&secret=abc":     "",
+		strings.Repeat("x", 33): "",
+	}
+	for in, want := range tests {
+		if got := safeCode(in); got != want {
+			t.Errorf("safeCode(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
