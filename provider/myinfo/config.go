@@ -99,6 +99,9 @@ type Config struct {
 
 	// HTTPClient makes the token and person calls; nil means a client with
 	// DefaultTimeout. A client without a Timeout gets none added: set one.
+	// New uses a copy that never follows redirects and caps response
+	// headers (on an *http.Transport; a custom RoundTripper must cap them
+	// itself); the client given here is not modified.
 	HTTPClient *http.Client
 	// MaxResponseBytes caps provider answers (0 means DefaultMaxResponseBytes).
 	MaxResponseBytes int64

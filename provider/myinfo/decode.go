@@ -29,7 +29,9 @@ var (
 // JSON string in quotes or bare. Without clientKey, body is that JWS itself.
 // The JWS is then verified with providerKey (errors wrap
 // idconnect.ErrSignature), and its payload must be a JSON object (errors
-// wrap idconnect.ErrMalformed).
+// wrap idconnect.ErrMalformed). A JWE or JWS header naming a key (jwk,
+// jku, x5u, x5c) or compression is refused before any cryptography, with
+// the error of its step.
 func DecodePerson(body []byte, providerKey *rsa.PublicKey, clientKey *rsa.PrivateKey) (json.RawMessage, error) {
 	if providerKey == nil {
 		return nil, errors.New("myinfo: decode person: no provider key")
