@@ -87,7 +87,7 @@ func TestLoadServiceConfigSeedNames(t *testing.T) {
 		cfg.Myinfo.ClientKey == nil || !cfg.Myinfo.ProviderKey.Equal(&provider.PublicKey) {
 		t.Fatalf("seed variables not honoured: %+v", cfg.Myinfo)
 	}
-	if _, err := buildService(cfg, nil); err != nil {
+	if _, err := buildService(cfg, nil, "127.0.0.1:3001"); err != nil {
 		t.Fatalf("buildService: %v", err)
 	}
 }

@@ -2,17 +2,23 @@ package main
 
 import (
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/internal/jwx"
 	"github.com/idconnect/idconnect/provider/myinfo"
+	"github.com/idconnect/idconnect/ratelimit"
+	"github.com/idconnect/idconnect/store"
 )
 
 // Defaults of the service, matching the seed.
@@ -34,6 +40,56 @@ type serviceConfig struct {
 	// runs the embedded emulator with fresh keys.
 	Emulated bool
 	Myinfo   myinfo.Config
+
+	// SecureCookie is true when the redirect URL is https: the binding
+	// cookie is then Secure and __Host- even behind a TLS-terminating proxy.
+	SecureCookie bool
+	// CookieKey authenticates binding cookies; nil means a random key per
+	// process (instances sharing a store must share it).
+	CookieKey []byte
+	// StoreMaxBytes is the memory budget of pending logins.
+	StoreMaxBytes int64
+	// LoginBurst and LoginInterval are the per-client start limit: a burst,
+	// then one start per interval.
+	LoginBurst    int
+	LoginInterval time.Duration
+	// ClientIPHeader is the header a trusted proxy sets to the client's
+	// address; empty means the connection's address.
+	ClientIPHeader string
+	// Limits are the inbound HTTP limits.
+	Limits httpLimits
+
+	// Now is the clock of the Flow, the store, the limiter, the provider
+	// client and the embedded emulator: one clock for all. Tests set it;
+	// nil means time.Now.
+	Now func() time.Time
+}
+
+// httpLimits are the inbound server's timeouts and header cap.
+type httpLimits struct {
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+}
+
+var defaultLimits = httpLimits{
+	ReadHeaderTimeout: 10 * time.Second,
+	ReadTimeout:       30 * time.Second,
+	WriteTimeout:      60 * time.Second,
+	IdleTimeout:       120 * time.Second,
+	MaxHeaderBytes:    32 << 10,
+}
+
+// defaultStoreMaxBytes sizes the pending-login budget to memory: a quarter
+// of the Go memory limit when one is set (GOMEMLIMIT), else the store's
+// default.
+func defaultStoreMaxBytes() int64 {
+	if limit := debug.SetMemoryLimit(-1); limit > 0 && limit < math.MaxInt64 {
+		return limit / 4
+	}
+	return store.DefaultMaxBytes
 }
 
 // myinfoVars are the variables that switch the service to a real Myinfo,
@@ -78,7 +134,36 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	}
 	if u, err := url.Parse(cfg.RedirectURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		errs = append(errs, fmt.Errorf("IDCONNECT_REDIRECT_URL %q: want an absolute http(s) URL", cfg.RedirectURL))
+	} else {
+		cfg.SecureCookie = u.Scheme == "https"
 	}
+	cfg.Limits = defaultLimits
+	if v := env("IDCONNECT_COOKIE_KEY", "", ""); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) < 32 {
+			errs = append(errs, errors.New("IDCONNECT_COOKIE_KEY: want at least 32 random bytes in base64 (openssl rand -base64 32)"))
+		}
+		cfg.CookieKey = key
+	}
+	cfg.StoreMaxBytes = defaultStoreMaxBytes()
+	if v := env("IDCONNECT_STORE_MAX_BYTES", "", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 64<<10 {
+			errs = append(errs, errors.New("IDCONNECT_STORE_MAX_BYTES: want a number of bytes, at least 65536"))
+		}
+		cfg.StoreMaxBytes = n
+	}
+	burst, err := strconv.Atoi(env("IDCONNECT_LOGIN_BURST", "", strconv.Itoa(ratelimit.DefaultBurst)))
+	if err != nil || burst < 1 {
+		errs = append(errs, errors.New("IDCONNECT_LOGIN_BURST: want a positive whole number"))
+	}
+	cfg.LoginBurst = burst
+	interval, err := time.ParseDuration(env("IDCONNECT_LOGIN_INTERVAL", "", ratelimit.DefaultEvery.String()))
+	if err != nil || interval <= 0 {
+		errs = append(errs, errors.New("IDCONNECT_LOGIN_INTERVAL: want a positive duration such as 6s"))
+	}
+	cfg.LoginInterval = interval
+	cfg.ClientIPHeader = env("IDCONNECT_CLIENT_IP_HEADER", "", "")
 
 	cfg.Emulated = true
 	for _, v := range myinfoVars {

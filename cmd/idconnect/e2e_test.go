@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,15 +21,38 @@ const seedSodata = `{"name":"ANDY LAU","dob":"1988-10-06","birthcountry":"SG","n
 
 // startService runs the service exactly as `idconnect serve` wires it with
 // no configuration (embedded emulator, fresh keys), on a loopback port.
+// Its log is checked, when the test ends, for every persona's personal data
+// and for the client secret.
 func startService(t *testing.T, env map[string]string) (*httptest.Server, *service) {
 	t.Helper()
+	return startServiceWith(t, serviceOptions{env: env})
+}
+
+// serviceOptions adjust startServiceWith.
+type serviceOptions struct {
+	env map[string]string
+	// now is the one clock of the whole service (Flow, store, limiter,
+	// client and emulator); nil means the real clock.
+	now func() time.Time
+	// redirectHost, if set, is the host:port of the redirect URL instead
+	// of the listener's (the service sits behind something else there).
+	redirectHost string
+	// logs, if set, receives the service's log.
+	logs *syncBuffer
+}
+
+func startServiceWith(t *testing.T, o serviceOptions) (*httptest.Server, *service) {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
+	host := ts.Listener.Addr().String()
+	if o.redirectHost != "" {
+		host = o.redirectHost
+	}
 	getenv := func(k string) string {
 		if k == "IDCONNECT_REDIRECT_URL" {
-			return base + "/callback"
+			return "http://" + host + "/callback"
 		}
-		return env[k]
+		return o.env[k]
 	}
 	cfg, err := loadServiceConfig(getenv)
 	if err != nil {
@@ -37,13 +61,24 @@ func startService(t *testing.T, env map[string]string) (*httptest.Server, *servi
 	if !cfg.Emulated {
 		t.Fatal("expected the no-configuration (emulated) mode")
 	}
-	svc, err := buildService(cfg, slog.New(slog.DiscardHandler))
+	if o.env["IDCONNECT_LOGIN_BURST"] == "" {
+		// These tests run many logins from one loopback address; the
+		// per-client limit has tests of its own.
+		cfg.LoginBurst = 1_000_000
+	}
+	cfg.Now = o.now
+	logs := o.logs
+	if logs == nil {
+		logs = &syncBuffer{}
+	}
+	svc, err := buildService(cfg, slog.New(slog.NewTextHandler(logs, nil)), ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = svc.handler
 	ts.Start()
 	t.Cleanup(ts.Close)
+	t.Cleanup(func() { checkLogClean(t, logs.String(), svc.clientSecret.Reveal()) })
 	return ts, svc
 }
 
@@ -111,6 +146,13 @@ func envelopeCode(t *testing.T, a answer) string {
 // shortcut, returning the callback URL the emulator redirected to.
 func login(t *testing.T, c *http.Client, base, persona, consent string) string {
 	t.Helper()
+	return authorise(t, c, base, startLogin(t, c, base), persona, consent)
+}
+
+// startLogin calls the seed's redirect-login route and returns the
+// authorise URL.
+func startLogin(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
 	a := get(t, c, base+"/users/me/external/myinfo-redirect-login")
 	if a.status != http.StatusOK {
 		t.Fatalf("redirect-login: %d %s", a.status, a.body)
@@ -128,7 +170,14 @@ func login(t *testing.T, c *http.Client, base, persona, consent string) string {
 	if !strings.Contains(start.Data.URL, "state="+start.Data.State) || !strings.Contains(start.Data.URL, "attributes=name,dob,birthcountry,nationality,uinfin,sex,regadd") {
 		t.Fatalf("authorise URL %s lacks the state or attributes", start.Data.URL)
 	}
-	resp := get(t, c, start.Data.URL+"&persona="+persona+"&consent="+consent)
+	return start.Data.URL
+}
+
+// authorise walks the emulator at authoriseURL and returns the callback
+// URL it redirects to.
+func authorise(t *testing.T, c *http.Client, base, authoriseURL, persona, consent string) string {
+	t.Helper()
+	resp := get(t, c, authoriseURL+"&persona="+persona+"&consent="+consent)
 	if resp.status != http.StatusFound {
 		t.Fatalf("authorise: %d %s", resp.status, resp.body)
 	}
@@ -192,19 +241,32 @@ func TestEndToEndRefusals(t *testing.T) {
 			login(t, c, ts.URL, "S6005048A", "allow") // sets the binding cookie
 			return get(t, c, ts.URL+"/callback?code=abc&state=forged")
 		}, 400, "LOGIN_UNKNOWN"},
-		{"callback from another browser", func(t *testing.T) answer {
+		{"callback without the binding cookie", func(t *testing.T) answer {
 			cb := login(t, browserClient(t), ts.URL, "S6005048A", "allow")
 			return get(t, browserClient(t), cb)
 		}, 400, "BROWSER_MISMATCH"},
+		{"callback from another browser", func(t *testing.T) answer {
+			cb := login(t, browserClient(t), ts.URL, "S6005048A", "allow")
+			other := browserClient(t)
+			login(t, other, ts.URL, "S8214727F", "allow") // it has a binding of its own
+			return get(t, other, cb)
+		}, 400, "LOGIN_UNKNOWN"},
 		{"code redeemed in another browser", func(t *testing.T) answer {
 			c := browserClient(t)
 			cb := login(t, c, ts.URL, "S6005048A", "allow")
 			get(t, c, cb)
 			u, _ := url.Parse(cb)
-			return get(t, browserClient(t), ts.URL+"/users/me/external/myinfo?code="+u.Query().Get("code"))
+			other := browserClient(t)
+			login(t, other, ts.URL, "S8214727F", "allow")
+			return get(t, other, ts.URL+"/users/me/external/myinfo?code="+u.Query().Get("code"))
+		}, 400, "LOGIN_UNKNOWN"},
+		{"code without the binding cookie", func(t *testing.T) answer {
+			return get(t, browserClient(t), ts.URL+"/users/me/external/myinfo?code=nope")
 		}, 400, "BROWSER_MISMATCH"},
 		{"unknown code", func(t *testing.T) answer {
-			return get(t, browserClient(t), ts.URL+"/users/me/external/myinfo?code=nope")
+			c := browserClient(t)
+			login(t, c, ts.URL, "S6005048A", "allow")
+			return get(t, c, ts.URL+"/users/me/external/myinfo?code=nope")
 		}, 400, "LOGIN_UNKNOWN"},
 		{"missing code", func(t *testing.T) answer {
 			return get(t, browserClient(t), ts.URL+"/users/me/external/myinfo")
@@ -215,9 +277,18 @@ func TestEndToEndRefusals(t *testing.T) {
 		{"callback without state", func(t *testing.T) answer {
 			return get(t, browserClient(t), ts.URL+"/callback?code=abc")
 		}, 400, "INVALID_PARAM"},
-		{"oversized query", func(t *testing.T) answer {
-			return get(t, browserClient(t), ts.URL+"/callback?code=abc&state="+strings.Repeat("s", 5000))
+		{"oversized value", func(t *testing.T) answer {
+			return get(t, browserClient(t), ts.URL+"/callback?code=abc&state="+strings.Repeat("s", 1025))
 		}, 400, "INVALID_PARAM"},
+		{"oversized query of small values", func(t *testing.T) answer {
+			// Each value is under the 1,024-byte value cap; only the
+			// 4,096-byte query cap can refuse it.
+			q := "code=abc&state=s"
+			for i := range 5 {
+				q += fmt.Sprintf("&p%d=%s", i, strings.Repeat("x", 1000))
+			}
+			return get(t, browserClient(t), ts.URL+"/callback?"+q)
+		}, 414, "QUERY_TOO_LONG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,7 +328,8 @@ func TestEndToEndProviderFaults(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"bad signature", faults.SetBadSignature, 502, "PROVIDER_SIGNATURE_INVALID"},
+		{"access token signed with another key", faults.SetBadSignature, 502, "PROVIDER_SIGNATURE_INVALID"},
+		{"person signed with another key", faults.SetBadPersonSignature, 502, "PROVIDER_SIGNATURE_INVALID"},
 		{"wrong encryption key", faults.SetWrongEncryptionKey, 502, "PROVIDER_DECRYPT_FAILED"},
 		{"expired token", faults.SetExpiredToken, 502, "PROVIDER_TOKEN_INVALID"},
 		{"down", faults.SetDown, 502, "PROVIDER_UNAVAILABLE"},

@@ -36,7 +36,7 @@ func TestEmulateCommand(t *testing.T) {
 	keyPath, certPath := filepath.Join(dir, "client.pem"), filepath.Join(dir, "myinfo.pem")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr bytes.Buffer
+	var stderr syncBuffer // the command writes it while the test reads it
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"emulate", "myinfo", "-addr", addr, "-client-key-out", keyPath, "-cert-out", certPath,
@@ -53,15 +53,11 @@ func TestEmulateCommand(t *testing.T) {
 			t.Error("emulate did not stop")
 		}
 	}()
+	// The banner comes after the listener is up and the files are written.
 	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
+	for !strings.Contains(stderr.String(), "Myinfo v3 emulator") {
 		if time.Now().After(deadline) {
-			t.Fatalf("emulator did not start: %v; %s", err, stderr.String())
+			t.Fatalf("emulator did not start: %s", stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

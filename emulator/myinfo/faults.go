@@ -14,6 +14,7 @@ type Faults struct {
 	down               bool
 	slow               time.Duration
 	badSignature       bool
+	badPersonSignature bool
 	wrongEncryptionKey bool
 	expiredToken       bool
 }
@@ -44,6 +45,23 @@ func (f *Faults) SetBadSignature(on bool) { f.mu.Lock(); f.badSignature = on; f.
 // BadSignature reports whether SetBadSignature is on.
 func (f *Faults) BadSignature() bool { f.mu.RLock(); defer f.mu.RUnlock(); return f.badSignature }
 
+// SetBadPersonSignature makes the emulator sign person JWS, and only those,
+// with a key other than Config.SigningKey (under the same kid). Access
+// tokens stay good, so a whole exchange reaches the person call and a
+// client's person-JWS check is what must refuse the answer.
+func (f *Faults) SetBadPersonSignature(on bool) {
+	f.mu.Lock()
+	f.badPersonSignature = on
+	f.mu.Unlock()
+}
+
+// BadPersonSignature reports whether SetBadPersonSignature is on.
+func (f *Faults) BadPersonSignature() bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.badPersonSignature
+}
+
 // SetWrongEncryptionKey makes the emulator encrypt person answers to a key
 // other than the client's (under the client key's kid), so the client cannot
 // decrypt them.
@@ -71,6 +89,6 @@ func (f *Faults) ExpiredToken() bool { f.mu.RLock(); defer f.mu.RUnlock(); retur
 // Reset turns every fault off.
 func (f *Faults) Reset() {
 	f.mu.Lock()
-	f.down, f.slow, f.badSignature, f.wrongEncryptionKey, f.expiredToken = false, 0, false, false, false
+	f.down, f.slow, f.badSignature, f.badPersonSignature, f.wrongEncryptionKey, f.expiredToken = false, 0, false, false, false, false
 	f.mu.Unlock()
 }

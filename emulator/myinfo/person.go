@@ -162,7 +162,7 @@ func (p *person) document(attrs []string) []byte {
 // client. The JWE plaintext is the compact JWS as a JSON string, as real
 // Myinfo sends it, or the bare JWS under Config.BareJWS.
 func (s *Server) protect(doc []byte) (string, error) {
-	key, err := s.signingKey()
+	key, err := s.signingKey(true)
 	if err != nil {
 		return "", err
 	}

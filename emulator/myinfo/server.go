@@ -510,10 +510,11 @@ func (s *Server) faultKey() (*rsa.PrivateKey, error) {
 }
 
 // signingKey returns the key to sign with: the configured one, or under the
-// BadSignature fault a wrong one. Either way the kid is the configured key's.
-func (s *Server) signingKey() (jose.JSONWebKey, error) {
+// BadSignature fault (and for a person JWS the BadPersonSignature fault) a
+// wrong one. Either way the kid is the configured key's.
+func (s *Server) signingKey(person bool) (jose.JSONWebKey, error) {
 	k := s.cfg.SigningKey
-	if s.faults.BadSignature() {
+	if s.faults.BadSignature() || person && s.faults.BadPersonSignature() {
 		wk, err := s.faultKey()
 		if err != nil {
 			return jose.JSONWebKey{}, err

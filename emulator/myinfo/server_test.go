@@ -510,6 +510,22 @@ func TestFaults(t *testing.T) {
 		}
 		apiErr(t, e.personRequest("com", path, personQuery("name"), bad, &signOpts{}), 401)
 	})
+	t.Run("BadPersonSignature", func(t *testing.T) {
+		f.SetBadPersonSignature(true)
+		defer f.SetBadPersonSignature(false)
+		tok := e.token("com", e.code("com", testPersona, "name"))
+		jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := jws.Verify(&keys.provider.PublicKey); err != nil {
+			t.Fatalf("access token under BadPersonSignature does not verify: %v", err)
+		}
+		body := apiOK(t, e.personRequest("com", path, personQuery("name"), tok, &signOpts{}))
+		if _, err := openPerson(t, body, keys.client, &keys.provider.PublicKey, false); err == nil {
+			t.Fatal("person JWS verified under BadPersonSignature")
+		}
+	})
 	t.Run("WrongEncryptionKey", func(t *testing.T) {
 		tok := e.token("com", e.code("com", testPersona, "name"))
 		f.SetWrongEncryptionKey(true)
@@ -548,8 +564,9 @@ func TestFaults(t *testing.T) {
 	t.Run("Reset", func(t *testing.T) {
 		f.SetDown(true)
 		f.SetBadSignature(true)
+		f.SetBadPersonSignature(true)
 		f.Reset()
-		if f.Down() || f.BadSignature() || f.Slow() != 0 {
+		if f.Down() || f.BadSignature() || f.BadPersonSignature() || f.Slow() != 0 {
 			t.Fatal("Reset left a fault on")
 		}
 	})

@@ -207,7 +207,7 @@ func (s *Server) issueToken(r *http.Request, g *grant) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	key, err := s.signingKey()
+	key, err := s.signingKey(false)
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/idconnect/idconnect"
+	"github.com/idconnect/idconnect/emulator/personas"
+)
+
+// syncBuffer is a log destination the service may write from many
+// goroutines while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// personalData lists, for every Myinfo persona, values that must never
+// appear in a log: the UIN/FIN, the name, the birth date, the email, the
+// mobile number and the postal code.
+func personalData(t *testing.T) []string {
+	t.Helper()
+	people, err := personas.Myinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range people {
+		var doc struct {
+			UINFIN   struct{ Value string } `json:"uinfin"`
+			Name     struct{ Value string } `json:"name"`
+			DOB      struct{ Value string } `json:"dob"`
+			Email    struct{ Value string } `json:"email"`
+			Mobileno struct {
+				Nbr struct{ Value string } `json:"nbr"`
+			} `json:"mobileno"`
+			Regadd struct {
+				Postal struct{ Value string } `json:"postal"`
+			} `json:"regadd"`
+		}
+		if err := json.Unmarshal(p.Myinfo, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{doc.UINFIN.Value, doc.Name.Value, doc.DOB.Value, doc.Email.Value, doc.Mobileno.Nbr.Value, doc.Regadd.Postal.Value} {
+			if len(v) >= 5 { // shorter values ("SG", "10") are too common to mean anything
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// checkLogClean fails the test if the service's log holds personal data or
+// the client secret.
+func checkLogClean(t *testing.T, logs, secret string) {
+	t.Helper()
+	forbidden := personalData(t)
+	if secret != "" {
+		forbidden = append(forbidden, secret)
+	}
+	for _, v := range forbidden {
+		if strings.Contains(logs, v) {
+			t.Errorf("the service's log holds %q:\n%s", v, logs)
+		}
+	}
+}
+
+// Every persona, a denial and every provider fault go through the service;
+// its log then holds lines for the failures, and no personal data or
+// secret (checkLogClean runs when the test ends).
+func TestEndToEndLogsHoldNoPersonalData(t *testing.T) {
+	logs := &syncBuffer{}
+	ts, svc := startServiceWith(t, serviceOptions{env: map[string]string{"IDCONNECT_PROVIDER_TIMEOUT": "300ms"}, logs: logs})
+	people, err := personas.Myinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range people {
+		c := browserClient(t)
+		cb := login(t, c, ts.URL, p.ID, "allow")
+		page := get(t, c, cb)
+		m := codeRe.FindStringSubmatch(page.body)
+		if m == nil {
+			t.Fatalf("%s: callback page %d %s", p.ID, page.status, page.body)
+		}
+		if a := get(t, c, ts.URL+"/users/me/external/myinfo?code="+m[1]); a.status != http.StatusOK {
+			t.Fatalf("%s: person %d %s", p.ID, a.status, a.body)
+		}
+		// A replay, a denial and an error for every persona.
+		get(t, c, ts.URL+"/users/me/external/myinfo?code="+m[1])
+		get(t, c, login(t, c, ts.URL, p.ID, "deny"))
+	}
+	faults := svc.myinfo.Faults()
+	for _, set := range []func(bool){faults.SetBadSignature, faults.SetBadPersonSignature, faults.SetWrongEncryptionKey, faults.SetExpiredToken, faults.SetDown,
+		func(on bool) {
+			if on {
+				faults.SetSlow(2 * time.Second)
+			} else {
+				faults.SetSlow(0)
+			}
+		}} {
+		for _, p := range people {
+			c := browserClient(t)
+			m := codeRe.FindStringSubmatch(get(t, c, login(t, c, ts.URL, p.ID, "allow")).body)
+			set(true)
+			a := get(t, c, ts.URL+"/users/me/external/myinfo?code="+m[1])
+			set(false)
+			if a.status < 500 {
+				t.Fatalf("%s under a fault: %d %s", p.ID, a.status, a.body)
+			}
+		}
+	}
+	out := logs.String()
+	for _, want := range []string{"PROVIDER_SIGNATURE_INVALID", "PROVIDER_DECRYPT_FAILED", "PROVIDER_TOKEN_INVALID", "PROVIDER_UNAVAILABLE", "PROVIDER_TIMEOUT", "LOGIN_UNKNOWN", "consent denied"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log has no %s line, so the check would be empty:\n%s", want, out)
+		}
+	}
+}
+
+// A flood of login starts from one address is refused once past its burst,
+// while a browser at another address logs in from start to finish. The
+// flooder connects from 127.0.0.2, the person from 127.0.0.1.
+func TestEndToEndFloodLeavesOthersWorking(t *testing.T) {
+	ts, _ := startService(t, map[string]string{"IDCONNECT_LOGIN_BURST": "10", "IDCONNECT_LOGIN_INTERVAL": "1m"})
+	flooder := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext,
+	}}
+	var ok, limited atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				resp, err := flooder.Get(ts.URL + "/users/me/external/myinfo-redirect-login")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusOK:
+					ok.Add(1)
+				case http.StatusTooManyRequests:
+					limited.Add(1)
+				default:
+					t.Errorf("flood answer %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 10 || limited.Load() != 390 {
+		t.Fatalf("flood of 400 starts: %d accepted, %d refused; want 10 and 390", ok.Load(), limited.Load())
+	}
+	c := browserClient(t)
+	page := get(t, c, login(t, c, ts.URL, "S6005048A", "allow"))
+	m := codeRe.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("the other browser's callback: %d %s", page.status, page.body)
+	}
+	if a := get(t, c, ts.URL+"/users/me/external/myinfo?code="+m[1]); a.status != http.StatusOK || !strings.Contains(a.body, `"uinfin":"S6005048A"`) {
+		t.Fatalf("the other browser's person call: %d %s", a.status, a.body)
+	}
+}
+
+// When the pending-login budget is spent, a start is a clear 503, and the
+// logins already started still finish.
+func TestEndToEndStoreFull(t *testing.T) {
+	ts, _ := startService(t, map[string]string{"IDCONNECT_STORE_MAX_BYTES": "65536", "IDCONNECT_LOGIN_BURST": "100000"})
+	first := browserClient(t)
+	cb := login(t, first, ts.URL, "S6005048A", "allow")
+	c := browserClient(t)
+	var busy answer
+	for i := 0; i < 1000 && busy.status == 0; i++ {
+		a := get(t, c, ts.URL+"/users/me/external/myinfo-redirect-login")
+		if a.status == http.StatusServiceUnavailable {
+			busy = a
+		} else if a.status != http.StatusOK {
+			t.Fatalf("start %d: %d %s", i, a.status, a.body)
+		}
+	}
+	if busy.status == 0 || envelopeCode(t, busy) != "BUSY" {
+		t.Fatalf("1,000 starts into a 64 KiB budget never got 503 BUSY")
+	}
+	page := get(t, first, cb)
+	m := codeRe.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("a login started before the store filled: callback %d %s", page.status, page.body)
+	}
+	// Its callback freed the state's space and stored the code's; the
+	// exchange still works.
+	if a := get(t, first, ts.URL+"/users/me/external/myinfo?code="+m[1]); a.status != http.StatusOK {
+		t.Fatalf("a login started before the store filled: person %d %s", a.status, a.body)
+	}
+}
+
+// fakeClock is the one clock of a test that runs the whole service on it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// Expiry end to end, on one fake clock shared by the Flow, the store, the
+// limiter, the Myinfo client and the emulator.
+func TestEndToEndExpiry(t *testing.T) {
+	clock := &fakeClock{now: time.Now()}
+	ts, _ := startServiceWith(t, serviceOptions{now: clock.Now})
+	t.Run("state", func(t *testing.T) {
+		c := browserClient(t)
+		cb := login(t, c, ts.URL, "S6005048A", "allow")
+		clock.Add(idconnect.DefaultLoginTTL + time.Second)
+		if a := get(t, c, cb); a.status != http.StatusBadRequest || envelopeCode(t, a) != "LOGIN_EXPIRED" {
+			t.Fatalf("late callback: %d %s", a.status, a.body)
+		}
+	})
+	t.Run("code", func(t *testing.T) {
+		c := browserClient(t)
+		m := codeRe.FindStringSubmatch(get(t, c, login(t, c, ts.URL, "S6005048A", "allow")).body)
+		clock.Add(idconnect.DefaultCodeTTL + time.Second)
+		if a := get(t, c, ts.URL+"/users/me/external/myinfo?code="+m[1]); a.status != http.StatusBadRequest || envelopeCode(t, a) != "LOGIN_EXPIRED" {
+			t.Fatalf("late code: %d %s", a.status, a.body)
+		}
+	})
+	t.Run("in time", func(t *testing.T) {
+		c := browserClient(t)
+		authoriseURL := startLogin(t, c, ts.URL)
+		clock.Add(idconnect.DefaultLoginTTL - time.Second) // the person takes their time at the provider
+		m := codeRe.FindStringSubmatch(get(t, c, authorise(t, c, ts.URL, authoriseURL, "S6005048A", "allow")).body)
+		if m == nil {
+			t.Fatal("callback just inside the TTL refused")
+		}
+		if a := get(t, c, ts.URL+"/users/me/external/myinfo?code="+m[1]); a.status != http.StatusOK {
+			t.Fatalf("person just inside the TTLs: %d %s", a.status, a.body)
+		}
+	})
+}
+
+// In emulator mode the service calls its own listener, even when something
+// else answers at the redirect URL's host and port (here a decoy standing
+// where a reverse proxy would be; the test's browser reaches the service
+// as the proxy would forward it).
+func TestEndToEndEmulatorCallsOwnListener(t *testing.T) {
+	var decoyHits atomic.Int32
+	decoy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		decoyHits.Add(1)
+		http.Error(w, "decoy", http.StatusTeapot)
+	}))
+	defer decoy.Close()
+	ts, _ := startServiceWith(t, serviceOptions{redirectHost: decoy.Listener.Addr().String()})
+	public := "http://" + decoy.Listener.Addr().String()
+	c := browserClient(t)
+	var d net.Dialer
+	c.Transport = &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return d.DialContext(ctx, network, ts.Listener.Addr().String()) // the "proxy"
+	}}
+	page := get(t, c, login(t, c, public, "S6005048A", "allow"))
+	m := codeRe.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("callback: %d %s", page.status, page.body)
+	}
+	if a := get(t, c, public+"/users/me/external/myinfo?code="+m[1]); a.status != http.StatusOK {
+		t.Fatalf("person: %d %s", a.status, a.body)
+	}
+	if n := decoyHits.Load(); n != 0 {
+		t.Fatalf("the service called whatever listened at its redirect URL %d times", n)
+	}
+}
+
+// Behind a TLS-terminating proxy (an https redirect URL, plain http
+// inside), the binding cookie is still Secure and __Host-.
+func TestEndToEndCookieSecureBehindProxy(t *testing.T) {
+	cfg, err := loadServiceConfig(func(k string) string {
+		return map[string]string{"IDCONNECT_REDIRECT_URL": "https://rp.example/callback"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := buildService(cfg, nil, "127.0.0.1:3001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	svc.handler.ServeHTTP(rec, httptest.NewRequest("GET", "http://rp.example/users/me/external/myinfo-redirect-login", nil))
+	cookies := rec.Result().Cookies()
+	if rec.Code != http.StatusOK || len(cookies) != 1 {
+		t.Fatalf("redirect-login: %d, cookies %v", rec.Code, cookies)
+	}
+	if c := cookies[0]; c.Name != idconnect.SecureBrowserCookie || !c.Secure || !c.HttpOnly || c.Path != "/" {
+		t.Fatalf("cookie %s: want Secure, HttpOnly, __Host-", c)
+	}
+}
+
+// A client that sends its headers too slowly is cut off by the header
+// timeout, not left holding a connection.
+func TestServeSlowHeaderTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	limits := defaultLimits
+	limits.ReadHeaderTimeout = 200 * time.Millisecond
+	go func() {
+		done <- serveWithLimits(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), limits)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // far past the timeout under test
+	_, err = bufio.NewReader(conn).ReadString('\n')
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		t.Fatal("the server kept a connection whose headers never finished")
+	}
+	if err == nil {
+		return // it answered (408) and closed: also a cut-off
+	}
+	if !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("read: %v", err)
+	}
+}
