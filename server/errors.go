@@ -45,6 +45,8 @@ type apiError struct {
 func classify(err error) apiError {
 	var perr *idconnect.ProviderError
 	switch {
+	case errors.Is(err, errQueryTooLong):
+		return apiError{http.StatusRequestURITooLong, "QUERY_TOO_LONG", "Query too long.", "The request's query string is longer than this service accepts."}
 	case errors.Is(err, errMethod):
 		return apiError{http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.", "This route answers GET only."}
 	case errors.Is(err, ratelimit.ErrLimited):

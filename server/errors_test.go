@@ -31,6 +31,7 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("myinfo: person: %w", idconnect.ErrSubjectMismatch), 502, "PROVIDER_SUBJECT_MISMATCH"},
 		{&ratelimit.LimitError{RetryAfter: time.Second}, 429, "TOO_MANY_LOGINS"},
 		{errMethod, 405, "METHOD_NOT_ALLOWED"},
+		{errQueryTooLong, 414, "QUERY_TOO_LONG"},
 		{&idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 503}, 502, "PROVIDER_UNAVAILABLE"},
 		{fmt.Errorf("myinfo: token: %w", idconnect.ErrProviderTimeout), 504, "PROVIDER_TIMEOUT"},
 		{idconnect.ErrProviderUnavailable, 502, "PROVIDER_UNAVAILABLE"},

@@ -128,7 +128,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", apiCSP) // pages replace it with their own
 	if len(r.URL.RawQuery) > MaxQueryBytes {
-		s.writeError(w, r, fmt.Errorf("%w: query too long", idconnect.ErrInvalidRequest))
+		s.writeError(w, r, errQueryTooLong)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -148,8 +148,11 @@ func (s *Server) getOnly(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// errMethod is a request with a method the route does not take.
-var errMethod = errors.New("server: method not allowed")
+// Errors of the HTTP edge itself.
+var (
+	errMethod       = errors.New("server: method not allowed")
+	errQueryTooLong = fmt.Errorf("%w: query longer than %d bytes", idconnect.ErrInvalidRequest, MaxQueryBytes)
+)
 
 // clientKey identifies the client a request comes from, for per-client
 // limits: its IP address, or for IPv6 its /64, which one host usually owns
