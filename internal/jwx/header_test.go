@@ -166,3 +166,37 @@ func TestDecryptRefusesHeaders(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheckHeader: the header rules read attacker-controlled bytes before
+// anything else does. They must not panic, and an accepted header must
+// hold none of the refused names.
+func FuzzCheckHeader(f *testing.F) {
+	for _, h := range []string{`{"alg":"RS256"}`, `{"alg":"RS256","zip":"NONE","typ":"JWT"}`, `{"jku":"x"}`, `{"a":1,"a":2}`, `{"zip":"DEF"}`, `[]`, `{"alg":{"x":[1,{"jwk":1}]}}`} {
+		f.Add(base64.RawURLEncoding.EncodeToString([]byte(h)) + ".e30.AA")
+	}
+	f.Fuzz(func(t *testing.T, compact string) {
+		if checkHeader(compact) != nil {
+			return
+		}
+		seg, _, _ := strings.Cut(compact, ".")
+		raw, err := base64.RawURLEncoding.DecodeString(seg)
+		if err != nil {
+			t.Fatal("accepted a header that is not base64url")
+		}
+		var h map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &h); err != nil {
+			t.Fatalf("accepted a header encoding/json refuses: %v", err)
+		}
+		for _, name := range refusedHeaders {
+			if _, ok := h[name]; ok {
+				t.Fatalf("accepted a header with %q", name)
+			}
+		}
+		if z, ok := h["zip"]; ok && string(z) != `"NONE"` {
+			var s string
+			if json.Unmarshal(z, &s) != nil || s != "NONE" {
+				t.Fatalf("accepted zip %s", z)
+			}
+		}
+	})
+}
