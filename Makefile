@@ -8,6 +8,7 @@ FUZZTIME ?= 10s
 # package:FuzzTarget pairs, each run for FUZZTIME.
 FUZZ_TARGETS = \
 	.:FuzzParseCallback \
+	.:FuzzBrowserSecret \
 	./emulator/myinfo:FuzzParsePKISign \
 	./provider/myinfo:FuzzDecodePerson \
 	./provider/myinfo:FuzzFlatten \
