@@ -1,9 +1,8 @@
 package myinfo
 
 // seedAttributes lists the Myinfo v3 person attributes named in the v3 API
-// specification (the Person API's example response in
-// ../shared/seeds/001_973072b2798db292.txt). Authorise accepts these and any
-// attribute that appears in a configured persona.
+// specification (the Person API's example response). Authorise accepts these
+// and any attribute that appears in a configured persona.
 var seedAttributes = [...]string{
 	"partialuinfin", "uinfin", "name", "hanyupinyinname", "aliasname",
 	"hanyupinyinaliasname", "marriedname", "sex", "race", "secondaryrace",
