@@ -170,6 +170,7 @@ func embeddedMyinfo(cfg *serviceConfig, mc *myinfo.Config) (*myinfoemu.Server, e
 		return nil, err
 	}
 	mc.BaseURL = public + "/com/v3"
+	mc.AllowInsecureHTTP = true // the emulator is this process, reached on loopback (selfTransport)
 	mc.ClientID = "STG2-MYINFO-SELF-TEST"
 	mc.ClientSecret = idconnect.Secret(fmt.Sprintf("%x", secret))
 	mc.ClientKey = clientKey
