@@ -10,6 +10,7 @@ FUZZ_TARGETS = \
 	.:FuzzParseCallback \
 	.:FuzzBrowserSecret \
 	./emulator/myinfo:FuzzParsePKISign \
+	./internal/jwx:FuzzCheckHeader \
 	./provider/myinfo:FuzzDecodePerson \
 	./provider/myinfo:FuzzFlatten \
 	./provider/myinfo:FuzzParsePerson \
