@@ -43,6 +43,9 @@ const (
 // minted here.
 const browserMACSize = 16
 
+// canonicalBase64 accepts only the one encoding a value has.
+var canonicalBase64 = base64.RawURLEncoding.Strict()
+
 // Flow orchestrates logins: it owns state, browser binding, expiry and
 // single use, and delegates the protocol to a [Provider]. Set the fields,
 // then use it concurrently; do not change them afterwards.
@@ -157,7 +160,13 @@ func (f *Flow) BrowserSecret(r *http.Request) string {
 	if !ok || len(random) != 43 || len(mac) != 22 {
 		return ""
 	}
-	got, err := base64.RawURLEncoding.DecodeString(mac)
+	// Strict decoding: the last character of unpadded base64 has spare
+	// bits, and a lenient decoder would take several spellings of one
+	// MAC, so one minted binding would have several values.
+	if _, err := canonicalBase64.DecodeString(random); err != nil {
+		return ""
+	}
+	got, err := canonicalBase64.DecodeString(mac)
 	if err != nil {
 		return ""
 	}

@@ -305,6 +305,9 @@ func TestBrowserSecretRefusesUnminted(t *testing.T) {
 	other := &idconnect.Flow{Providers: f.Providers, Store: f.Store} // another key
 	foreign := browser(t, other)
 	random, _, _ := strings.Cut(minted, ".")
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, minted[len(minted)-1])
+	respelled := minted[:len(minted)-1] + string(alphabet[last|1]) // same MAC bytes, spare bits set
 	flipped := "A" + minted[1:]
 	if minted[0] == 'A' {
 		flipped = "B" + minted[1:]
@@ -313,6 +316,7 @@ func TestBrowserSecretRefusesUnminted(t *testing.T) {
 		{"chosen by the client", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
 		{"minted by another key", foreign},
 		{"MAC of another value", flipped},
+		{"MAC spelled with spare bits set", respelled},
 		{"no MAC", random},
 		{"truncated MAC", minted[:len(minted)-1]},
 		{"MAC not base64", random + ".!!!!!!!!!!!!!!!!!!!!!!"},
