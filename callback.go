@@ -10,9 +10,10 @@ import (
 const MaxCallbackValue = 1024
 
 // ParseCallback reads a provider's redirect query. It accepts both
-// "error_description" (OAuth 2.0) and "error-description" (Myinfo v3), and
-// ignores parameters it does not know (providers add scope, iss, …). A
-// repeated or oversized parameter is an [ErrInvalidRequest].
+// "error_description" (OAuth 2.0) and "error-description" (Myinfo v3), reads
+// "iss" (RFC 9207) for the provider to check, and ignores parameters it does
+// not know (providers add scope, client_id, …). A repeated or oversized
+// parameter is an [ErrInvalidRequest].
 func ParseCallback(q url.Values) (Callback, error) {
 	var cb Callback
 	fields := []struct {
@@ -23,6 +24,7 @@ func ParseCallback(q url.Values) (Callback, error) {
 		{[]string{"state"}, &cb.State},
 		{[]string{"error"}, &cb.Error},
 		{[]string{"error_description", "error-description"}, &cb.ErrorDescription},
+		{[]string{"iss"}, &cb.Issuer},
 	}
 	for _, f := range fields {
 		for _, name := range f.names {

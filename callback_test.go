@@ -16,7 +16,7 @@ func TestParseCallback(t *testing.T) {
 		wantErr bool
 	}{
 		{"code=abc&state=s1", idconnect.Callback{Code: "abc", State: "s1"}, false},
-		{"code=abc&state=s1&scope=name+dob&client_id=X&iss=http%3A%2F%2Fx", idconnect.Callback{Code: "abc", State: "s1"}, false},
+		{"code=abc&state=s1&scope=name+dob&client_id=X&iss=http%3A%2F%2Fx", idconnect.Callback{Code: "abc", State: "s1", Issuer: "http://x"}, false},
 		{"state=s1&error=access_denied&error-description=Resource+Owner+did+not+authorize+the+request", idconnect.Callback{State: "s1", Error: "access_denied", ErrorDescription: "Resource Owner did not authorize the request"}, false},
 		{"state=s1&error=access_denied&error_description=no", idconnect.Callback{State: "s1", Error: "access_denied", ErrorDescription: "no"}, false},
 		{"code=abc", idconnect.Callback{}, true},

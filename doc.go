@@ -9,7 +9,8 @@
 //	Flow.Start    → random state, browser-binding cookie, pending Login stored,
 //	                provider authorise URL returned
 //	(the person logs in and consents at the provider)
-//	Flow.Callback → state taken once, binding and expiry checked, code recorded
+//	Flow.Callback → state taken once, binding and expiry checked, code (and
+//	                the redirect's iss) recorded
 //	Flow.Redeem   → code taken once, binding checked, Provider.Exchange
 //
 // [Flow.Finish] runs Callback and Redeem in one step for callers that receive

@@ -223,16 +223,22 @@ func hashHex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Store keys are hashes of the state (or code) together with the browser
-// binding: a shared store never holds a usable state or code, and a request
-// from another browser finds nothing to take, so it cannot spend the real
-// browser's login.
-func stateKey(state, browser string) string { return "state:" + bindingHash(state, browser) }
-func codeKey(code, browser string) string   { return "code:" + bindingHash(code, browser) }
+// Store keys are hashes of the provider, the state (or code) and the
+// browser binding: a shared store never holds a usable state or code; a
+// request from another browser finds nothing to take, so it cannot spend
+// the real browser's login; and a state brought to another provider's
+// callback is simply unknown there.
+func stateKey(provider, state, browser string) string {
+	return "state:" + bindingHash(provider, state, browser)
+}
 
-func bindingHash(value, browser string) string {
+func codeKey(provider, code, browser string) string {
+	return "code:" + bindingHash(provider, code, browser)
+}
+
+func bindingHash(provider, value, browser string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%d:%s|%s", len(value), value, browser)
+	fmt.Fprintf(h, "%d:%s|%d:%s|%s", len(provider), provider, len(value), value, browser)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -247,19 +253,23 @@ func (f *Flow) Start(ctx context.Context, provider, browser string, opts StartOp
 	if browser == "" {
 		return nil, "", fmt.Errorf("%w: no browser binding", ErrInvalidRequest)
 	}
-	state, err := f.random(32)
-	if err != nil {
-		return nil, "", err
-	}
-	id, err := f.random(16)
-	if err != nil {
-		return nil, "", err
+	var state, nonce, verifier, id string
+	for _, v := range []struct {
+		dst *string
+		n   int
+	}{{&state, 32}, {&nonce, 32}, {&verifier, 32}, {&id, 16}} {
+		var err error
+		if *v.dst, err = f.random(v.n); err != nil {
+			return nil, "", err
+		}
 	}
 	now := f.now()
 	login := &Login{
 		ID:          id,
-		Provider:    p.Name(),
+		Provider:    provider,
 		State:       state,
+		Nonce:       nonce,
+		Verifier:    verifier,
 		Attributes:  opts.Attributes,
 		Purpose:     opts.Purpose,
 		RedirectURI: opts.RedirectURI,
@@ -271,7 +281,7 @@ func (f *Flow) Start(ctx context.Context, provider, browser string, opts StartOp
 	if err != nil {
 		return nil, "", err
 	}
-	if err := f.put(ctx, stateKey(state, browser), login); err != nil {
+	if err := f.put(ctx, stateKey(provider, state, browser), login); err != nil {
 		return nil, "", err
 	}
 	return login, authURL, nil
@@ -296,11 +306,14 @@ func (f *Flow) put(ctx context.Context, key string, login *Login) error {
 // take removes the login under key and checks its expiry and browser.
 // A request with no binding at all is told so before the store is touched
 // (the usual cause is blocked cookies); a wrong binding finds no login.
-func (f *Flow) take(ctx context.Context, key func(value, browser string) string, value, browser string) (*Login, error) {
+func (f *Flow) take(ctx context.Context, key func(provider, value, browser string) string, provider, value, browser string) (*Login, error) {
+	if _, ok := f.Providers[provider]; !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownProvider, provider)
+	}
 	if browser == "" {
 		return nil, ErrBrowserMismatch
 	}
-	b, err := f.Store.Take(ctx, key(value, browser))
+	b, err := f.Store.Take(ctx, key(provider, value, browser))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrStateUnknown
 	}
@@ -324,15 +337,16 @@ func (f *Flow) take(ctx context.Context, key func(value, browser string) string,
 	return &login, nil
 }
 
-// Callback handles the provider's redirect: it takes the login for
-// cb.State (once: a replay gets ErrStateUnknown), checks expiry and the
-// browser binding, reports a provider error or denied consent, and records
-// cb.Code for [Flow.Redeem]. The login is consumed whatever the outcome.
-func (f *Flow) Callback(ctx context.Context, cb Callback, browser string) (*Login, error) {
+// Callback handles the provider's redirect to the named provider's
+// callback: it takes the login for cb.State (once: a replay gets
+// ErrStateUnknown), checks expiry and the browser binding, reports a
+// provider error or denied consent, and records cb.Code (and cb.Issuer) for
+// [Flow.Redeem]. The login is consumed whatever the outcome.
+func (f *Flow) Callback(ctx context.Context, provider string, cb Callback, browser string) (*Login, error) {
 	if cb.State == "" {
 		return nil, fmt.Errorf("%w: missing state", ErrInvalidRequest)
 	}
-	login, err := f.take(ctx, stateKey, cb.State, browser)
+	login, err := f.take(ctx, stateKey, provider, cb.State, browser)
 	if err != nil {
 		return nil, err
 	}
@@ -345,8 +359,9 @@ func (f *Flow) Callback(ctx context.Context, cb Callback, browser string) (*Logi
 	if cb.Code == "" {
 		return login, fmt.Errorf("%w: missing code", ErrInvalidRequest)
 	}
+	login.CallbackIssuer = cb.Issuer
 	login.ExpiresAt = f.now().Add(ttlOr(f.CodeTTL, DefaultCodeTTL))
-	if err := f.put(ctx, codeKey(cb.Code, browser), login); err != nil {
+	if err := f.put(ctx, codeKey(provider, cb.Code, browser), login); err != nil {
 		return login, err
 	}
 	return login, nil
@@ -368,19 +383,15 @@ func authoriseErrorStatus(code string) int {
 // Redeem takes the login recorded for code by [Flow.Callback] (once),
 // checks the browser binding again, and exchanges the code with the
 // provider.
-func (f *Flow) Redeem(ctx context.Context, code, browser string) (*Login, *Result, error) {
+func (f *Flow) Redeem(ctx context.Context, provider, code, browser string) (*Login, *Result, error) {
 	if code == "" {
 		return nil, nil, fmt.Errorf("%w: missing code", ErrInvalidRequest)
 	}
-	login, err := f.take(ctx, codeKey, code, browser)
+	login, err := f.take(ctx, codeKey, provider, code, browser)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, ok := f.Providers[login.Provider]
-	if !ok {
-		return login, nil, fmt.Errorf("%w: %q", ErrUnknownProvider, login.Provider)
-	}
-	res, err := p.Exchange(ctx, login, Callback{Code: code, State: login.State})
+	res, err := f.Providers[provider].Exchange(ctx, login, Callback{Code: code, State: login.State, Issuer: login.CallbackIssuer})
 	if err != nil {
 		return login, nil, err
 	}
@@ -389,10 +400,16 @@ func (f *Flow) Redeem(ctx context.Context, code, browser string) (*Login, *Resul
 
 // Finish runs [Flow.Callback] and [Flow.Redeem] in one step, for callers
 // that handle the provider's redirect and the exchange in one request.
-func (f *Flow) Finish(ctx context.Context, cb Callback, browser string) (*Login, *Result, error) {
-	login, err := f.Callback(ctx, cb, browser)
+func (f *Flow) Finish(ctx context.Context, provider string, cb Callback, browser string) (*Login, *Result, error) {
+	login, err := f.Callback(ctx, provider, cb, browser)
 	if err != nil {
 		return login, nil, err
 	}
-	return f.Redeem(ctx, cb.Code, browser)
+	return f.Redeem(ctx, provider, cb.Code, browser)
+}
+
+// Provider returns the provider registered under name.
+func (f *Flow) Provider(name string) (Provider, bool) {
+	p, ok := f.Providers[name]
+	return p, ok
 }

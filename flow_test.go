@@ -81,10 +81,10 @@ func TestFlowHappyPath(t *testing.T) {
 	if !strings.Contains(authURL, url.QueryEscape(login.State)) {
 		t.Errorf("auth URL %q lacks the state", authURL)
 	}
-	if _, err := f.Callback(ctx, idconnect.Callback{Code: "c1", State: login.State}, b); err != nil {
+	if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c1", State: login.State}, b); err != nil {
 		t.Fatalf("Callback: %v", err)
 	}
-	_, res, err := f.Redeem(ctx, "c1", b)
+	_, res, err := f.Redeem(ctx, "test", "c1", b)
 	if err != nil {
 		t.Fatalf("Redeem: %v", err)
 	}
@@ -101,69 +101,69 @@ func TestFlowRefusals(t *testing.T) {
 		want error
 	}{
 		{"replayed state", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, b); err != nil {
+			if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, b); err != nil {
 				t.Fatal(err)
 			}
-			_, err := f.Callback(ctx, idconnect.Callback{Code: "c2", State: state}, b)
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c2", State: state}, b)
 			return err
 		}, idconnect.ErrStateUnknown},
 		{"unknown state", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			_, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state + "x"}, b)
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state + "x"}, b)
 			return err
 		}, idconnect.ErrStateUnknown},
 		{"expired state", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
 			c.Add(idconnect.DefaultLoginTTL + time.Second)
-			_, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, b)
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, b)
 			return err
 		}, idconnect.ErrStateExpired},
 		{"other browser at callback", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			_, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, browser(t, f))
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, browser(t, f))
 			return err
 		}, idconnect.ErrStateUnknown},
 		{"no browser at callback", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			_, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, "")
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, "")
 			return err
 		}, idconnect.ErrBrowserMismatch},
 		{"consent denied", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			_, err := f.Callback(ctx, idconnect.Callback{Error: "access_denied", State: state}, b)
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Error: "access_denied", State: state}, b)
 			return err
 		}, idconnect.ErrConsentDenied},
 		{"provider error at authorise", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			_, err := f.Callback(ctx, idconnect.Callback{Error: "503", State: state}, b)
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Error: "503", State: state}, b)
 			return err
 		}, idconnect.ErrProviderUnavailable},
 		{"replayed code", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, b); err != nil {
+			if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, b); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := f.Redeem(ctx, "c", b); err != nil {
+			if _, _, err := f.Redeem(ctx, "test", "c", b); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err := f.Redeem(ctx, "c", b)
+			_, _, err := f.Redeem(ctx, "test", "c", b)
 			return err
 		}, idconnect.ErrStateUnknown},
 		{"code from another browser", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, b); err != nil {
+			if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, b); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err := f.Redeem(ctx, "c", browser(t, f))
+			_, _, err := f.Redeem(ctx, "test", "c", browser(t, f))
 			return err
 		}, idconnect.ErrStateUnknown},
 		{"unknown code", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			_, _, err := f.Redeem(ctx, "never-issued", b)
+			_, _, err := f.Redeem(ctx, "test", "never-issued", b)
 			return err
 		}, idconnect.ErrStateUnknown},
 		{"expired code", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
-			if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, b); err != nil {
+			if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, b); err != nil {
 				t.Fatal(err)
 			}
 			c.Add(idconnect.DefaultCodeTTL + time.Second)
-			_, _, err := f.Redeem(ctx, "c", b)
+			_, _, err := f.Redeem(ctx, "test", "c", b)
 			return err
 		}, idconnect.ErrStateExpired},
 		{"long-expired state", func(t *testing.T, f *idconnect.Flow, c *clock, b, state string) error {
 			c.Add(time.Hour)
-			_, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: state}, b)
+			_, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: state}, b)
 			return err
 		}, idconnect.ErrStateUnknown},
 	}
@@ -198,7 +198,7 @@ func TestFlowChecksExpiryItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Add(idconnect.DefaultLoginTTL + time.Second) // past the TTL, inside the store's grace
-	_, err = f.Callback(context.Background(), idconnect.Callback{Code: "c", State: login.State}, b)
+	_, err = f.Callback(context.Background(), "test", idconnect.Callback{Code: "c", State: login.State}, b)
 	if !errors.Is(err, idconnect.ErrStateExpired) {
 		t.Fatalf("err = %v, want ErrStateExpired", err)
 	}
@@ -220,7 +220,7 @@ func TestFlowConcurrentCallbacksOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := f.Callback(context.Background(), idconnect.Callback{Code: "c" + string(rune('a'+i)), State: login.State}, b); err == nil {
+			if _, err := f.Callback(context.Background(), "test", idconnect.Callback{Code: "c" + string(rune('a'+i)), State: login.State}, b); err == nil {
 				wins.Add(1)
 			}
 		}()
@@ -354,16 +354,16 @@ func TestWrongBrowserLeavesLoginIntact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: login.State}, attacker); !errors.Is(err, idconnect.ErrStateUnknown) {
+	if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: login.State}, attacker); !errors.Is(err, idconnect.ErrStateUnknown) {
 		t.Fatalf("callback from the wrong browser: err = %v, want ErrStateUnknown", err)
 	}
-	if _, err := f.Callback(ctx, idconnect.Callback{Code: "c", State: login.State}, victim); err != nil {
+	if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: login.State}, victim); err != nil {
 		t.Fatalf("the real browser's callback after the wrong one: %v", err)
 	}
-	if _, _, err := f.Redeem(ctx, "c", attacker); !errors.Is(err, idconnect.ErrStateUnknown) {
+	if _, _, err := f.Redeem(ctx, "test", "c", attacker); !errors.Is(err, idconnect.ErrStateUnknown) {
 		t.Fatalf("code from the wrong browser: err = %v, want ErrStateUnknown", err)
 	}
-	if _, _, err := f.Redeem(ctx, "c", victim); err != nil {
+	if _, _, err := f.Redeem(ctx, "test", "c", victim); err != nil {
 		t.Fatalf("the real browser's redemption after the wrong one: %v", err)
 	}
 	if n := p.exchanges.Load(); n != 1 {
@@ -406,4 +406,48 @@ func FuzzBrowserSecret(f *testing.F) {
 			t.Fatalf("BrowserSecret accepted %q, which this Flow never minted", value)
 		}
 	})
+}
+
+// Every login gets its own nonce and PKCE verifier from the Flow, long
+// enough for FAPI (at least 43 characters of base64url), and a state
+// brought to another provider's callback is unknown there.
+func TestFlowMintsPerLoginSecretsAndKeysByProvider(t *testing.T) {
+	ctx := context.Background()
+	f, _, _ := newFlow(t)
+	other := &recordingProvider{}
+	f.Providers["other"] = other
+	b := browser(t, f)
+	a, _, err := f.Start(ctx, "test", b, idconnect.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := f.Start(ctx, "test", b, idconnect.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*idconnect.Login{a, c} {
+		if len(l.Nonce) != 43 || len(l.Verifier) != 43 || l.Provider != "test" {
+			t.Fatalf("login %+v: want 43-character nonce and verifier and provider \"test\"", l)
+		}
+	}
+	if a.Nonce == c.Nonce || a.Verifier == c.Verifier || a.Nonce == a.Verifier || a.State == a.Nonce {
+		t.Fatal("per-login secrets repeat")
+	}
+	if _, err := f.Callback(ctx, "other", idconnect.Callback{Code: "c", State: a.State}, b); !errors.Is(err, idconnect.ErrStateUnknown) {
+		t.Fatalf("state at another provider's callback: err = %v, want ErrStateUnknown", err)
+	}
+	if _, err := f.Callback(ctx, "nope", idconnect.Callback{Code: "c", State: a.State}, b); !errors.Is(err, idconnect.ErrUnknownProvider) {
+		t.Fatalf("state at an unknown provider's callback: err = %v, want ErrUnknownProvider", err)
+	}
+	// Neither refusal spent the login.
+	if _, err := f.Callback(ctx, "test", idconnect.Callback{Code: "c", State: a.State, Issuer: "https://idp.example"}, b); err != nil {
+		t.Fatalf("the right provider's callback after the wrong ones: %v", err)
+	}
+	login, _, err := f.Redeem(ctx, "test", "c", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if login.CallbackIssuer != "https://idp.example" {
+		t.Fatalf("CallbackIssuer = %q: the redirect's iss must reach Exchange", login.CallbackIssuer)
+	}
 }

@@ -9,8 +9,13 @@ import (
 // Provider is one identity provider's relying-party side. Implementations
 // are stateless and safe for concurrent use: everything that belongs to one
 // login travels in the [Login].
+//
+// The key a provider is registered under in [Flow.Providers] is the login's
+// identity: two instances of one implementation (a Singpass Myinfo app and a
+// Singpass Login app, say) are two providers.
 type Provider interface {
-	// Name is the provider's stable identifier, such as "myinfo".
+	// Name is the implementation's identifier, such as "myinfo", used in
+	// its error messages.
 	Name() string
 	// AuthURL returns the URL the browser is sent to. It may call the
 	// provider (pushed authorisation requests do).
@@ -23,19 +28,28 @@ type Provider interface {
 // Login is a pending login, stored between the redirect and the callback.
 // It holds no personal data.
 type Login struct {
-	ID          string    `json:"id"`
-	Provider    string    `json:"provider"`
-	State       string    `json:"state"`
+	ID string `json:"id"`
+	// Provider is the key the login's provider is registered under in
+	// the Flow.
+	Provider string `json:"provider"`
+	State    string `json:"state"`
+	// Nonce and Verifier (the PKCE code verifier) are minted by the Flow
+	// for every login, 32 random bytes each; providers that do not use
+	// them ignore them.
 	Nonce       string    `json:"nonce,omitempty"`
-	Verifier    string    `json:"verifier,omitempty"` // PKCE code verifier, where used
+	Verifier    string    `json:"verifier,omitempty"`
 	Attributes  []string  `json:"attributes,omitempty"`
 	Purpose     string    `json:"purpose,omitempty"`
 	RedirectURI string    `json:"redirect_uri"`
 	BrowserHash string    `json:"browser_hash"` // SHA-256 of the browser binding secret, hex
 	CreatedAt   time.Time `json:"created_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	// CallbackIssuer is the iss parameter of the provider's redirect
+	// (RFC 9207), recorded by Flow.Callback so that Exchange can check it.
+	CallbackIssuer string `json:"callback_iss,omitempty"`
 	// ProviderData is opaque per-login data a provider needs back at
-	// Exchange (an ephemeral key, a PAR request URI, …).
+	// Exchange (an ephemeral key, a PAR request URI, …). It may hold
+	// secrets: a store outside the process must keep the Login sealed.
 	ProviderData map[string]string `json:"provider_data,omitempty"`
 }
 
@@ -45,6 +59,17 @@ type Callback struct {
 	State            string
 	Error            string // e.g. "access_denied"
 	ErrorDescription string
+	// Issuer is the redirect's iss parameter (RFC 9207), "" when absent.
+	// A provider that knows its issuer must refuse another one.
+	Issuer string
+}
+
+// Flattener is implemented by providers whose data items are Myinfo's: it
+// builds the seed service's "sodata" object from a result, each requested
+// item by name. The server's seed routes need it, and check for it when
+// the server is built.
+type Flattener interface {
+	Flatten(login *Login, res *Result) (json.RawMessage, error)
 }
 
 // Result is the outcome of a successful exchange.

@@ -26,7 +26,6 @@ import (
 	"strings"
 
 	"github.com/idconnect/idconnect"
-	"github.com/idconnect/idconnect/provider/myinfo"
 	"github.com/idconnect/idconnect/ratelimit"
 )
 
@@ -34,9 +33,19 @@ import (
 type Config struct {
 	// Flow runs the logins. Required.
 	Flow *idconnect.Flow
-	// Myinfo is the name of the provider behind the seed routes
-	// (/users/me/external/myinfo…); "" means "myinfo".
-	Myinfo string
+	// SeedProvider is the name of the provider behind the seed routes
+	// (/users/me/external/myinfo…); "" means "myinfo". It must implement
+	// idconnect.Flattener, since those routes answer with sodata.
+	SeedProvider string
+	// PublicURL is the service's base URL as browsers reach it, such as
+	// "https://app.example". The generic routes register
+	// PublicURL + "/callback/{provider}" as each login's redirect URI;
+	// empty leaves the generic routes out.
+	PublicURL string
+	// JWKS is the public JWK set served at /.well-known/jwks.json (the
+	// keys FAPI providers fetch to verify our assertions and encrypt to
+	// us); nil serves none.
+	JWKS json.RawMessage
 	// Emulators are mounted under /emulator/{name}/ with the prefix
 	// stripped, for the no-configuration mode.
 	Emulators map[string]http.Handler
@@ -60,7 +69,9 @@ type Config struct {
 // Server is the HTTP service. Create it with New.
 type Server struct {
 	flow     *idconnect.Flow
-	myinfo   string
+	seed     string
+	public   string
+	jwks     json.RawMessage
 	notice   string
 	log      *slog.Logger
 	limiter  ratelimit.Limiter
@@ -73,16 +84,21 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Flow == nil {
 		return nil, errors.New("server: Flow is required")
 	}
-	s := &Server{flow: cfg.Flow, myinfo: cfg.Myinfo, notice: cfg.Notice, log: cfg.Logger,
+	s := &Server{flow: cfg.Flow, seed: cfg.SeedProvider, public: strings.TrimSuffix(cfg.PublicURL, "/"), jwks: cfg.JWKS,
+		notice: cfg.Notice, log: cfg.Logger,
 		limiter: cfg.StartLimiter, ipHeader: http.CanonicalHeaderKey(cfg.ClientIPHeader), mux: http.NewServeMux()}
 	if s.limiter == nil {
 		s.limiter = &ratelimit.TokenBucket{}
 	}
-	if s.myinfo == "" {
-		s.myinfo = "myinfo"
+	if s.seed == "" {
+		s.seed = "myinfo"
 	}
-	if _, ok := cfg.Flow.Providers[s.myinfo]; !ok {
-		return nil, fmt.Errorf("server: no provider %q in the Flow", s.myinfo)
+	p, ok := cfg.Flow.Provider(s.seed)
+	if !ok {
+		return nil, fmt.Errorf("server: no provider %q in the Flow", s.seed)
+	}
+	if _, ok := p.(idconnect.Flattener); !ok {
+		return nil, fmt.Errorf("server: provider %q cannot serve the seed routes (it has no sodata)", s.seed)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -93,6 +109,17 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/users/me/external/myinfo/redirect-login", s.getOnly(s.redirectLogin))
 	s.mux.HandleFunc("/callback", s.getOnly(s.callback))
 	s.mux.HandleFunc("/users/me/external/myinfo", s.getOnly(s.person))
+	if s.public != "" {
+		s.mux.HandleFunc("/login/{provider}", s.getOnly(s.login))
+		s.mux.HandleFunc("/callback/{provider}", s.getOnly(s.finish))
+	}
+	if s.jwks != nil {
+		s.mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=300") // providers cache it; rotation publishes ahead
+			w.Header().Set("Content-Type", "application/jwk-set+json")
+			w.Write(s.jwks)
+		})
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -200,8 +227,25 @@ type redirectLoginData struct {
 	State string `json:"state"`
 }
 
-// redirectLogin starts a Myinfo login: {"message":"OK","data":{"url","state"}}.
+// redirectLogin starts a login with the seed provider:
+// {"message":"OK","data":{"url","state"}}.
 func (s *Server) redirectLogin(w http.ResponseWriter, r *http.Request) {
+	s.start(w, r, s.seed, idconnect.StartOptions{})
+}
+
+// login starts a login with the provider named in the path, whose redirect
+// URI is this service's /callback/{provider}. It answers as the seed's
+// redirect-login route does.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("provider")
+	if _, ok := s.flow.Provider(name); !ok {
+		s.writeError(w, r, fmt.Errorf("%w: %q", idconnect.ErrUnknownProvider, name))
+		return
+	}
+	s.start(w, r, name, idconnect.StartOptions{RedirectURI: s.public + "/callback/" + name})
+}
+
+func (s *Server) start(w http.ResponseWriter, r *http.Request, provider string, opts idconnect.StartOptions) {
 	if err := onlyParams(r.URL.Query()); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -215,7 +259,7 @@ func (s *Server) redirectLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	login, authURL, err := s.flow.Start(r.Context(), s.myinfo, browser, idconnect.StartOptions{})
+	login, authURL, err := s.flow.Start(r.Context(), provider, browser, opts)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -226,6 +270,44 @@ func (s *Server) redirectLogin(w http.ResponseWriter, r *http.Request) {
 	}{"OK", redirectLoginData{URL: authURL, State: login.State}})
 }
 
+// finishData is the generic callback's answer: the provider-neutral parts
+// of the result, and sodata where the provider has it.
+type finishData struct {
+	Provider string            `json:"provider"`
+	Subject  string            `json:"subject"`
+	Person   *idconnect.Person `json:"person"`
+	Sodata   json.RawMessage   `json:"sodata,omitempty"`
+}
+
+// finish handles the named provider's redirect and exchanges the code at
+// once: {"message":"OK","data":{"provider","subject","person","sodata"}}.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("provider")
+	cb, err := idconnect.ParseCallback(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	login, res, err := s.flow.Finish(r.Context(), name, cb, s.flow.BrowserSecret(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	data := finishData{Provider: name, Subject: res.Subject, Person: res.Person}
+	if p, _ := s.flow.Provider(name); p != nil {
+		if f, ok := p.(idconnect.Flattener); ok {
+			if data.Sodata, err = f.Flatten(login, res); err != nil {
+				s.writeError(w, r, fmt.Errorf("%w: %v", idconnect.ErrMalformed, err))
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Message string     `json:"message"`
+		Data    finishData `json:"data"`
+	}{"OK", data})
+}
+
 // callback checks the provider's redirect and serves the page that forwards
 // the code to the person route.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
@@ -234,7 +316,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	_, err = s.flow.Callback(r.Context(), cb, s.flow.BrowserSecret(r))
+	_, err = s.flow.Callback(r.Context(), s.seed, cb, s.flow.BrowserSecret(r))
 	if errors.Is(err, idconnect.ErrConsentDenied) {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "consent denied", slog.String("route", r.Pattern))
 		s.page(w, http.StatusOK, deniedPage, nil)
@@ -245,6 +327,12 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.page(w, http.StatusOK, callbackPage, struct{ Code string }{cb.Code})
+}
+
+// sodata flattens a seed-provider result (New checked it is a Flattener).
+func (s *Server) sodata(login *idconnect.Login, res *idconnect.Result) (json.RawMessage, error) {
+	p, _ := s.flow.Provider(s.seed)
+	return p.(idconnect.Flattener).Flatten(login, res)
 }
 
 // person redeems the code: {"message":"OK","sodata":{…}}.
@@ -259,12 +347,12 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: one code is required", idconnect.ErrInvalidRequest))
 		return
 	}
-	login, res, err := s.flow.Redeem(r.Context(), codes[0], s.flow.BrowserSecret(r))
+	login, res, err := s.flow.Redeem(r.Context(), s.seed, codes[0], s.flow.BrowserSecret(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	sodata, err := myinfo.Flatten(login.Attributes, res.Raw)
+	sodata, err := s.sodata(login, res)
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("%w: %v", idconnect.ErrMalformed, err))
 		return

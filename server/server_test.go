@@ -26,15 +26,19 @@ import (
 // tested with real cryptography in provider/myinfo and end to end in
 // cmd/idconnect.
 type stubProvider struct {
-	exchanges atomic.Int32
-	exchange  func(ctx context.Context) (*idconnect.Result, error)
+	exchanges    atomic.Int32
+	lastRedirect atomic.Value // the redirect URI of the latest AuthURL
+	exchange     func(ctx context.Context) (*idconnect.Result, error)
 }
 
 func (p *stubProvider) Name() string { return "myinfo" }
 
 func (p *stubProvider) AuthURL(_ context.Context, l *idconnect.Login) (string, error) {
 	l.Attributes = []string{"uinfin", "name"}
-	l.RedirectURI = "http://rp.example/callback"
+	if l.RedirectURI == "" {
+		l.RedirectURI = "http://rp.example/callback"
+	}
+	p.lastRedirect.Store(l.RedirectURI)
 	return "https://idp.example/authorise?state=" + url.QueryEscape(l.State), nil
 }
 
@@ -45,6 +49,12 @@ func (p *stubProvider) Exchange(ctx context.Context, _ *idconnect.Login, _ idcon
 	}
 	return &idconnect.Result{Provider: "myinfo", Subject: "S6005048A",
 		Raw: json.RawMessage(`{"uinfin":{"value":"S6005048A"},"name":{"value":"ANDY LAU"}}`)}, nil
+}
+
+// Flatten returns the raw person as sodata: the flattening itself is
+// provider/myinfo's, tested there.
+func (p *stubProvider) Flatten(_ *idconnect.Login, res *idconnect.Result) (json.RawMessage, error) {
+	return res.Raw, nil
 }
 
 type testServer struct {
@@ -388,5 +398,92 @@ func TestNewRequiresFlow(t *testing.T) {
 	_, err := New(Config{Flow: &idconnect.Flow{Providers: map[string]idconnect.Provider{}}})
 	if err == nil || errors.Is(err, nil) {
 		t.Fatalf("New without the Myinfo provider err = %v", err)
+	}
+}
+
+func TestNewRequiresFlattenerForSeedRoutes(t *testing.T) {
+	flow := &idconnect.Flow{Providers: map[string]idconnect.Provider{"myinfo": &struct{ idconnect.Provider }{&stubProvider{}}}, Store: &store.Memory{}}
+	if _, err := New(Config{Flow: flow}); err == nil || !strings.Contains(err.Error(), "sodata") {
+		t.Fatalf("New with a seed provider that has no sodata: err = %v", err)
+	}
+}
+
+// The generic routes start and finish a login with the provider named in
+// the path, register /callback/{provider} as the redirect URI, and answer
+// with the same envelope and error mapping as the seed routes.
+func TestGenericRoutes(t *testing.T) {
+	other := &stubProvider{}
+	ts := newTestServer(t, func(c *Config) {
+		c.PublicURL = "https://rp.example/"
+		c.Flow.Providers["other"] = other
+	})
+	rec := ts.do("GET", "/login/other", "", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/login/other: %d %s", rec.Code, rec.Body)
+	}
+	var start struct{ Data struct{ URL, State string } }
+	if err := json.Unmarshal(rec.Body.Bytes(), &start); err != nil || start.Data.State == "" {
+		t.Fatalf("/login/other answer %s", rec.Body)
+	}
+	cookies := rec.Result().Cookies()
+
+	// The state belongs to "other": the seed callback and another
+	// provider's callback do not know it, and do not spend it.
+	if rec := ts.do("GET", "/callback/myinfo?code=c1&state="+url.QueryEscape(start.Data.State), "", cookies); rec.Code != http.StatusBadRequest || errorCode(t, rec) != "LOGIN_UNKNOWN" {
+		t.Fatalf("state at /callback/myinfo: %d %s", rec.Code, rec.Body)
+	}
+	if rec := ts.do("GET", "/callback?code=c1&state="+url.QueryEscape(start.Data.State), "", cookies); rec.Code != http.StatusBadRequest || errorCode(t, rec) != "LOGIN_UNKNOWN" {
+		t.Fatalf("state at the seed /callback: %d %s", rec.Code, rec.Body)
+	}
+	rec = ts.do("GET", "/callback/other?code=c1&state="+url.QueryEscape(start.Data.State), "", cookies)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/callback/other: %d %s", rec.Code, rec.Body)
+	}
+	var done struct {
+		Message string
+		Data    struct {
+			Provider, Subject string
+			Sodata            json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &done); err != nil || done.Message != "OK" || done.Data.Provider != "other" || done.Data.Subject != "S6005048A" || len(done.Data.Sodata) == 0 {
+		t.Fatalf("/callback/other answer %s", rec.Body)
+	}
+	if n := other.exchanges.Load(); n != 1 {
+		t.Fatalf("provider \"other\" exchanged %d times", n)
+	}
+	if rec := ts.do("GET", "/callback/other?code=c1&state="+url.QueryEscape(start.Data.State), "", cookies); rec.Code != http.StatusBadRequest || errorCode(t, rec) != "LOGIN_UNKNOWN" {
+		t.Fatalf("replayed /callback/other: %d %s", rec.Code, rec.Body)
+	}
+	if rec := ts.do("GET", "/login/nope", "", nil); rec.Code != http.StatusNotFound || errorCode(t, rec) != "UNKNOWN_PROVIDER" {
+		t.Fatalf("/login/nope: %d %s", rec.Code, rec.Body)
+	}
+	if rec := ts.do("HEAD", "/login/other", "", nil); rec.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("HEAD /login/other: %d", rec.Code)
+	}
+}
+
+// The redirect URI of a generic login is PublicURL/callback/{provider}.
+func TestGenericLoginRedirectURI(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.PublicURL = "https://rp.example" })
+	rec := ts.do("GET", "/login/myinfo", "", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/login/myinfo: %d %s", rec.Code, rec.Body)
+	}
+	got, _ := ts.provider.lastRedirect.Load().(string)
+	if got != "https://rp.example/callback/myinfo" {
+		t.Fatalf("redirect URI %q", got)
+	}
+}
+
+func TestJWKSRoute(t *testing.T) {
+	const set = `{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y","use":"sig","kid":"k1"}]}`
+	ts := newTestServer(t, func(c *Config) { c.JWKS = json.RawMessage(set) })
+	rec := ts.do("GET", "/.well-known/jwks.json", "", nil)
+	if rec.Code != http.StatusOK || rec.Body.String() != set || rec.Header().Get("Content-Type") != "application/jwk-set+json" {
+		t.Fatalf("jwks: %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if rec := newTestServer(t, nil).do("GET", "/.well-known/jwks.json", "", nil); rec.Code != http.StatusNotFound {
+		t.Fatalf("jwks without keys: %d", rec.Code)
 	}
 }

@@ -361,3 +361,41 @@ func TestServeSlowHeaderTimeout(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 }
+
+// The generic routes run the Myinfo v3 login too, with
+// /callback/myinfo as its redirect URI, and answer with the normalised
+// person and sodata at once.
+func TestEndToEndGenericRoutes(t *testing.T) {
+	ts, _ := startService(t, nil)
+	c := browserClient(t)
+	a := get(t, c, ts.URL+"/login/myinfo")
+	var start struct{ Data struct{ URL string } }
+	if err := json.Unmarshal([]byte(a.body), &start); err != nil || a.status != http.StatusOK {
+		t.Fatalf("/login/myinfo: %d %s", a.status, a.body)
+	}
+	resp := get(t, c, start.Data.URL+"&persona=S6005048A&consent=allow")
+	loc := resp.header.Get("Location")
+	if resp.status != http.StatusFound || !strings.HasPrefix(loc, ts.URL+"/callback/myinfo?") {
+		t.Fatalf("authorise: %d to %q", resp.status, loc)
+	}
+	done := get(t, c, loc)
+	var body struct {
+		Message string
+		Data    struct {
+			Provider, Subject string
+			Person            struct {
+				Name struct{ Value string } `json:"name"`
+			}
+			Sodata json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(done.body), &body); err != nil || done.status != http.StatusOK {
+		t.Fatalf("/callback/myinfo: %d %s", done.status, done.body)
+	}
+	if body.Data.Provider != "myinfo" || body.Data.Subject != "S6005048A" || body.Data.Person.Name.Value != "ANDY LAU" || string(body.Data.Sodata) != seedSodata {
+		t.Fatalf("/callback/myinfo answer %s", done.body)
+	}
+	if again := get(t, c, loc); again.status != http.StatusBadRequest || envelopeCode(t, again) != "LOGIN_UNKNOWN" {
+		t.Fatalf("replayed /callback/myinfo: %d %s", again.status, again.body)
+	}
+}

@@ -97,6 +97,7 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	srv, err := server.New(server.Config{
 		Flow:           flow,
+		PublicURL:      publicOrigin(cfg.RedirectURL),
 		Emulators:      emulators,
 		Notice:         svc.notice,
 		Logger:         log,
@@ -108,6 +109,16 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	svc.handler = srv
 	return svc, nil
+}
+
+// publicOrigin is the scheme and host of the redirect URL: the base the
+// generic routes (/login/{provider}, /callback/{provider}) are reached at.
+func publicOrigin(redirectURL string) string {
+	u, err := url.Parse(redirectURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // selfTransport returns a transport that connects to listenAddr whenever a
@@ -181,7 +192,7 @@ func embeddedMyinfo(cfg *serviceConfig, mc *myinfo.Config) (*myinfoemu.Server, e
 		ClientID:        mc.ClientID,
 		ClientSecret:    mc.ClientSecret.Reveal(),
 		ClientPublicKey: &clientKey.PublicKey,
-		RedirectURIs:    []string{cfg.RedirectURL},
+		RedirectURIs:    []string{cfg.RedirectURL, publicOrigin(cfg.RedirectURL) + "/callback/myinfo"},
 		SigningKey:      providerKey,
 		PublicURL:       public,
 	})

@@ -268,7 +268,7 @@ func walkClient(t *testing.T, m *mockPass, c *myinfo.Client, nric, decision stri
 	if err != nil {
 		t.Fatalf("ParseCallback(%v): %v", loc.Query(), err)
 	}
-	_, res, err := flow.Finish(t.Context(), cb, browserSecret)
+	_, res, err := flow.Finish(t.Context(), "myinfo", cb, browserSecret)
 	return login, res, err
 }
 

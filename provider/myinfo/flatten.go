@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/idconnect/idconnect"
 )
 
 // Flatten builds the seed service's "sodata" object from a Myinfo person
@@ -83,4 +85,12 @@ func writeKey(buf *bytes.Buffer, name string) error {
 	buf.Write(bytes.TrimSuffix(key.Bytes(), []byte("\n")))
 	buf.WriteByte(':')
 	return nil
+}
+
+var _ idconnect.Flattener = (*Client)(nil)
+
+// Flatten implements idconnect.Flattener: the seed's sodata for the
+// attributes the login asked for.
+func (c *Client) Flatten(login *idconnect.Login, res *idconnect.Result) (json.RawMessage, error) {
+	return Flatten(login.Attributes, res.Raw)
 }
