@@ -39,9 +39,16 @@ fuzz:
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
-# Interoperability tests against independent implementations. MockPass
-# (@opengovsg/mockpass, pinned by interop/mockpass/package-lock.json) is an
-# independent Myinfo v3 provider; the Go tests start it on 127.0.0.1.
+# Interoperability tests against independent implementations; the Go tests
+# start each peer on 127.0.0.1. A missing peer, node or npm fails the run.
+#   interop/mockpass      MockPass (@opengovsg/mockpass, pinned by its
+#                         package-lock.json): an independent Myinfo v3 provider.
+#   interop/mockpassfapi  MockPass FAPI 2.0 (opengovsg/mockpass 8887619 + the
+#                         PR #833 userinfo overlay), a pinned tarball and patch
+#                         read from $IDCONNECT_PEERS_DIR/mockpass-fapi (default
+#                         ../shared/peers beside the repository), checked by
+#                         sha256 and installed into interop/mockpassfapi/.peer/
+#                         by prepare.sh.
 NPM         ?= npm
 MOCKPASS_DIR = interop/mockpass
 
@@ -50,4 +57,5 @@ interop:
 	@command -v $(NPM) >/dev/null 2>&1 || { echo "interop: npm is required on PATH" >&2; exit 1; }
 	cd $(MOCKPASS_DIR) && if [ -f package-lock.json ]; then \
 		$(NPM) ci --no-audit --no-fund; else $(NPM) install --no-audit --no-fund; fi
+	sh interop/mockpassfapi/prepare.sh
 	$(GO) test -tags interop -count=1 -timeout 5m ./interop/...
