@@ -49,13 +49,20 @@ fuzz:
 #                         ../shared/peers beside the repository), checked by
 #                         sha256 and installed into interop/mockpassfapi/.peer/
 #                         by prepare.sh.
+#   interop/oidcprovider  oidc-provider (pinned by its package-lock.json) set
+#                         up by server.js as a Singpass-shaped FAPI 2.0 OP.
+#   interop/openidclient  openid-client (pinned by its package-lock.json)
+#                         driven by rp.js as a FAPI 2.0 relying party.
 NPM         ?= npm
 MOCKPASS_DIR = interop/mockpass
+NPM_DIRS     = $(MOCKPASS_DIR) interop/oidcprovider interop/openidclient
 
 interop:
 	@command -v node >/dev/null 2>&1 || { echo "interop: node (Node 20+) is required on PATH" >&2; exit 1; }
 	@command -v $(NPM) >/dev/null 2>&1 || { echo "interop: npm is required on PATH" >&2; exit 1; }
-	cd $(MOCKPASS_DIR) && if [ -f package-lock.json ]; then \
-		$(NPM) ci --no-audit --no-fund; else $(NPM) install --no-audit --no-fund; fi
+	@set -e; for d in $(NPM_DIRS); do \
+		[ -f $$d/package-lock.json ] || { echo "interop: $$d/package-lock.json is missing" >&2; exit 1; }; \
+		echo "npm ci in $$d"; (cd $$d && $(NPM) ci --no-audit --no-fund --loglevel=error); \
+	done
 	sh interop/mockpassfapi/prepare.sh
 	$(GO) test -tags interop -count=1 -timeout 5m ./interop/...

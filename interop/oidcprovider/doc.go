@@ -1,0 +1,21 @@
+// Package oidcprovider runs idconnect's FAPI 2.0 interoperability tests
+// against oidc-provider (panva/node-oidc-provider 9.13.3, pinned by
+// package-lock.json), an independent, certified OpenID Provider, set up by
+// server.js to look like Singpass FAPI 2.0: PAR required, PKCE S256,
+// DPoP-bound access tokens, private_key_jwt ES256, ID token and userinfo
+// signed ES256 and encrypted ECDH-ES+A256KW (enc A256CBC-HS512 for the ID
+// token, A256GCM for userinfo), the iss parameter on the callback, and a
+// non-interactive login (a fixed account, auto-consent) that a cookie-jar
+// HTTP client can walk.
+//
+// The tests start server.js on a free 127.0.0.1 port with one static client
+// whose JWKS the test serves, wait until discovery answers 200, and stop it
+// when the test ends; it also exits when its stdin closes. They need Node
+// 20+ and the package installed by "make interop" (npm ci in this
+// directory; the launcher runs npm ci itself when node_modules is missing or
+// holds another version). They are behind the "interop" build tag:
+//
+//	go test -tags interop -count=1 ./interop/...
+//
+// A missing node, npm or package is a test failure, never a skip.
+package oidcprovider
