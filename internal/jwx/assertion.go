@@ -1,0 +1,68 @@
+package jwx
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// ClientAssertionType is the client_assertion_type of a private_key_jwt
+// assertion (RFC 7523).
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// ClientAssertion describes one private_key_jwt client assertion (RFC 7523
+// §3, OpenID Connect Core §9).
+type ClientAssertion struct {
+	// ClientID is both iss and sub.
+	ClientID string
+	// Audience is aud: the provider's issuer identifier, or the URL of the
+	// endpoint the assertion is sent to, as the provider wants.
+	Audience string
+	// KeyID is the kid header: the signing key's id in the client's JWKS.
+	KeyID string
+	// IssuedAt is iat.
+	IssuedAt time.Time
+	// Lifetime sets exp = iat + Lifetime (0: DefaultProofLifetime; at most
+	// MaxProofLifetime).
+	Lifetime time.Duration
+}
+
+type assertionClaims struct {
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience string `json:"aud"`
+	JTI      string `json:"jti"`
+	IAT      int64  `json:"iat"`
+	EXP      int64  `json:"exp"`
+}
+
+// Sign makes the assertion: header {"alg":"ES256","kid":…,"typ":"JWT"},
+// claims iss = sub = ClientID, aud, a fresh jti (16 bytes from rand, nil:
+// crypto/rand), iat and exp.
+func (a ClientAssertion) Sign(key *ecdsa.PrivateKey, rand io.Reader) (string, error) {
+	if key == nil || key.Curve != elliptic.P256() {
+		return "", errors.New("client assertion: the key must be a P-256 key")
+	}
+	if a.ClientID == "" || a.Audience == "" || a.KeyID == "" {
+		return "", errors.New("client assertion: client ID, audience and key ID are required")
+	}
+	if a.Lifetime < 0 {
+		return "", errors.New("client assertion: negative lifetime")
+	}
+	exp, err := expiry(a.IssuedAt, a.Lifetime)
+	if err != nil {
+		return "", fmt.Errorf("client assertion: %w", err)
+	}
+	jti, err := randomID(rand)
+	if err != nil {
+		return "", fmt.Errorf("client assertion: %w", err)
+	}
+	c := assertionClaims{Issuer: a.ClientID, Subject: a.ClientID, Audience: a.Audience, JTI: jti, IAT: a.IssuedAt.Unix(), EXP: exp}
+	key2 := jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: a.KeyID}}
+	return sign(key2, (&jose.SignerOptions{}).WithType("JWT"), c)
+}
