@@ -1,0 +1,65 @@
+//go:build interop
+
+package openidclient
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const (
+	smokeClientID    = "idconnect-interop-rp"
+	smokeRedirectURI = "http://127.0.0.1:1/callback" // never fetched
+)
+
+// TestSmokeRPAgainstOIDCProvider runs one complete rp.js login against the
+// oidc-provider peer: discovery, PAR (private_key_jwt + DPoP + PKCE), the
+// non-interactive interaction, callback with iss, token, ID token (JWE
+// A256CBC-HS512 around ES256) and userinfo (JWE A256GCM around ES256).
+func TestSmokeRPAgainstOIDCProvider(t *testing.T) {
+	keys := newClientKeys(t)
+	op := startProvider(t, providerConfig{
+		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
+	})
+	res := mustRunRP(t, rpConfig{
+		Issuer: op.Issuer, ClientID: smokeClientID, RedirectURI: smokeRedirectURI, Keys: keys.JWKS(true),
+		Scope: "openid uinfin name", RequireISS: true, AssertionTyp: "JWT",
+	})
+	if res.Sub != "d3fc1e26-8f7a-4f0e-9a3c-6005048a0001" {
+		t.Errorf("sub %q, want S6005048A's d3fc1e26-8f7a-4f0e-9a3c-6005048a0001", res.Sub)
+	}
+	if res.IDTokenClaims["iss"] != op.Issuer || res.IDTokenClaims["aud"] != smokeClientID || res.IDTokenClaims["nonce"] == nil {
+		t.Errorf("ID token claims %v: want iss %s, aud %s and a nonce", res.IDTokenClaims, op.Issuer, smokeClientID)
+	}
+	if res.Userinfo["sub"] != res.Sub || res.Userinfo["uinfin"] != "S6005048A" || res.Userinfo["name"] != "ANDY LAU" {
+		t.Errorf("userinfo %v: want sub %s, uinfin S6005048A, name ANDY LAU", res.Userinfo, res.Sub)
+	}
+}
+
+// TestSmokeRPFailures checks that rp.js fails clearly: a declined consent,
+// and a client key the provider does not know.
+func TestSmokeRPFailures(t *testing.T) {
+	keys := newClientKeys(t)
+	op := startProvider(t, providerConfig{
+		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
+	})
+	cfg := rpConfig{Issuer: op.Issuer, ClientID: smokeClientID, RedirectURI: smokeRedirectURI, Keys: keys.JWKS(true), Consent: "deny"}
+	_, err := runRP(t, cfg)
+	var rpErr *rpError
+	if !errors.As(err, &rpErr) || rpErr.ExitCode != 1 || !strings.Contains(rpErr.Stderr, "error=access_denied") {
+		t.Errorf("consent=deny: %v, want exit 1 naming error=access_denied", err)
+	} else {
+		t.Logf("consent=deny: %v", err)
+	}
+
+	other := newClientKeys(t)
+	other.SigKID = keys.SigKID
+	cfg.Keys, cfg.Consent = other.JWKS(true), ""
+	_, err = runRP(t, cfg)
+	if !errors.As(err, &rpErr) || rpErr.ExitCode != 1 || !strings.Contains(rpErr.Stderr, "invalid_client") {
+		t.Errorf("foreign client key: %v, want exit 1 naming invalid_client", err)
+	} else {
+		t.Logf("foreign client key: %v", err)
+	}
+}
