@@ -5,7 +5,9 @@ package openidclient
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +46,9 @@ type rpConfig struct {
 	RequireISS       bool          // the callback must carry iss whatever discovery says
 	Encs             []string      // allowed JWE enc values (default A256GCM, A256CBC-HS512)
 	Timeout          time.Duration // default rpTimeout
+	// CACert makes node trust an https issuer's test certificate (e.g.
+	// httptest.Server.Certificate()), through NODE_EXTRA_CA_CERTS.
+	CACert *x509.Certificate
 }
 
 // rpResult is rp.js's output for a completed login.
@@ -116,6 +121,13 @@ func runRP(t *testing.T, cfg rpConfig) (*rpResult, error) {
 	opt("RP_ENCS", strings.Join(cfg.Encs, ","))
 	if cfg.RequireISS {
 		env = append(env, "RP_REQUIRE_ISS=1")
+	}
+	if cfg.CACert != nil {
+		caFile := filepath.Join(filepath.Dir(jwksFile), "ca.pem")
+		if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cfg.CACert.Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "NODE_EXTRA_CA_CERTS="+caFile)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

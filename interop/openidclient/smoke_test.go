@@ -4,6 +4,11 @@ package openidclient
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -61,5 +66,30 @@ func TestSmokeRPFailures(t *testing.T) {
 		t.Errorf("foreign client key: %v, want exit 1 naming invalid_client", err)
 	} else {
 		t.Logf("foreign client key: %v", err)
+	}
+}
+
+// TestSmokeRPTrustsTestCA checks rpConfig.CACert: rp.js reaches an https
+// issuer with a test certificate (and fails on its incomplete discovery).
+func TestSmokeRPTrustsTestCA(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":%q}`, srv.URL, srv.URL+"/auth")
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusting run's handshake error
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	keys := newClientKeys(t)
+	cfg := rpConfig{Issuer: srv.URL, ClientID: smokeClientID, RedirectURI: smokeRedirectURI, Keys: keys.JWKS(true)}
+	_, err := runRP(t, cfg)
+	var rpErr *rpError
+	if !errors.As(err, &rpErr) || !strings.Contains(rpErr.Stderr, "certificate") {
+		t.Errorf("without CACert: %v, want a certificate error", err)
+	}
+	cfg.CACert = srv.Certificate()
+	_, err = runRP(t, cfg)
+	if !errors.As(err, &rpErr) || !strings.Contains(rpErr.Stderr, "discovery has no pushed_authorization_request_endpoint") {
+		t.Errorf("with CACert: %v, want rp.js to read discovery and refuse it for lacking a PAR endpoint", err)
 	}
 }
