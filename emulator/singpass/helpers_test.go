@@ -482,3 +482,11 @@ func oauthErr(t *testing.T, rec *httptest.ResponseRecorder, status int, code, wa
 const cryptoSHA256 = crypto.SHA256
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func mustPersonas(t testing.TB) []personas.Persona {
+	ps, err := personas.Myinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}

@@ -458,14 +458,14 @@ func (s *Server) checkRedirectURI(ru string) string {
 		return "not an absolute URL without a fragment"
 	}
 	host := u.Hostname()
+	if net.ParseIP(host) != nil && !s.cfg.AllowIPRedirectURIs {
+		return "the Singpass portal refuses IP-address hosts; use a name such as localhost, or set AllowIPRedirectURIs"
+	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && (host == "localhost" || s.cfg.AllowIPRedirectURIs && isLoopbackIP(host)):
 	default:
 		return "must be https, or http://localhost as Singpass staging allows (custom schemes were dropped in FAPI)"
-	}
-	if net.ParseIP(host) != nil && !s.cfg.AllowIPRedirectURIs {
-		return "the Singpass portal refuses IP-address hosts; use a name such as localhost, or set AllowIPRedirectURIs"
 	}
 	return ""
 }
@@ -561,6 +561,13 @@ func (s *Server) routes() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.faults.Down() {
 			writeError(w, errUnavailable)
+			return
+		}
+		allow := map[string]string{PathDiscovery: "GET", PathJWKS: "GET", PathPAR: "POST", PathAuthorize: "GET",
+			PathAuthorize + "/login": "POST", PathAuthorize + "/consent": "POST", PathToken: "POST", PathUserinfo: "GET"}[r.URL.Path]
+		if allow != "" {
+			w.Header().Set("Allow", allow)
+			writeError(w, &oauthError{http.StatusMethodNotAllowed, "invalid_request", r.URL.Path + " takes " + allow})
 			return
 		}
 		writeError(w, &oauthError{http.StatusNotFound, "invalid_request",
