@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -440,7 +441,7 @@ func (e *env) openJWT(r *rp, token string, enc jose.ContentEncryption) (jose.Hea
 	}
 	inner, err := jwe.Decrypt(r.encKey)
 	if err != nil {
-		return h, nil, err
+		return h, nil, fmt.Errorf("decrypt: %w", err)
 	}
 	jws, err := jose.ParseSignedCompact(string(inner), []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
@@ -453,7 +454,7 @@ func (e *env) openJWT(r *rp, token string, enc jose.ContentEncryption) (jose.Hea
 	}
 	payload, err := jws.Verify(keys[0])
 	if err != nil {
-		return h, nil, err
+		return h, nil, fmt.Errorf("verify: %w", err)
 	}
 	var claims map[string]any
 	if err := json.Unmarshal(payload, &claims); err != nil {
