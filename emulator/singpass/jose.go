@@ -197,6 +197,9 @@ func normalizeURL(u string) (string, bool) {
 		return "", false
 	}
 	host := strings.ToLower(p.Hostname())
+	if host == "" {
+		return "", false
+	}
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
