@@ -1,0 +1,72 @@
+// Package singpass is a Singpass relying party on the FAPI 2.0
+// Authentication API: "Myinfo (v5)" apps, which get verified person data
+// from userinfo, and Singpass "Login" apps, which get the person's identity
+// from the ID token.
+//
+// # Flow
+//
+// [Client.AuthURL] pushes the authorisation request (PAR, RFC 9126) with
+// private_key_jwt client authentication, PKCE S256 from the login's
+// verifier, the login's state and nonce, and a DPoP proof (RFC 9449) made
+// with a P-256 key pair fresh for each login. It returns the
+// authorization endpoint with client_id and request_uri only.
+//
+// [Client.Exchange] checks the callback's iss (RFC 9207), redeems the code
+// at the token endpoint with the same DPoP key and a new client assertion,
+// requires token_type DPoP, decrypts the ID token (a JWE to one of our
+// keys), verifies its ES256 signature with Singpass's published keys and
+// checks iss, aud, azp, nonce, exp and iat. A Myinfo app then calls
+// userinfo with the DPoP-bound access token (a proof carrying ath),
+// decrypts and verifies the answer the same way, and requires its sub to
+// be the ID token's. A DPoP-Nonce challenge (use_dpop_nonce) is answered by
+// one retry, never more.
+//
+// # What a Result holds
+//
+// For a Myinfo app: Subject is the ID token's sub (a UUID), Raw is the
+// userinfo's person_info object exactly as signed, Model its
+// *myinfo.Person (the data items are Myinfo v3's) and Person the
+// normalised view. For a Login app: Subject is the sub, Raw the ID token's
+// sub_attributes object as signed ({} when absent), Model a *[IDToken],
+// Person the identity number, name, email and mobile number from
+// sub_attributes.
+//
+// # Keys and secrets
+//
+// Config.Keys is the relying party's [keyset.Set]: its signing key signs
+// the client assertions and its decryption keys open the ID token and the
+// userinfo answer (chosen by the JWE's kid, so rotation needs no code).
+// Publish its public half (keyset.Set.PublicJSON) as the app's JWKS.
+//
+// The per-login DPoP private key is kept in Login.ProviderData under
+// "dpop_jwk", as a private JWK (JSON). It is a secret: anyone holding it
+// and the code (or the access token) can redeem them. A store outside the
+// process must keep the Login sealed; the Flow's store does.
+//
+// # Algorithms
+//
+// The allowlists are pinned here and never taken from discovery: ID token
+// and userinfo JWE key management ECDH-ES+A256KW, content encryption
+// A256CBC-HS512 (what Singpass uses for ID tokens) or A256GCM (what it
+// uses for userinfo); signatures ES256.
+//
+// # Where sources disagree
+//
+// The research notes leave some Singpass behaviour open; the client
+// accepts each variant or makes it configurable:
+//
+//   - jwks_uri: read from discovery, never built, so both
+//     {host}/.well-known/keys and {issuer}/.well-known/keys work.
+//   - Authorization-code lifetime (60 s or 2 min): the client redeems the
+//     code at once and relies on neither.
+//   - The client assertion's aud: the issuer by default (Singpass's docs
+//     and Node demo), or the URL of the endpoint it is sent to
+//     ([AudienceEndpoint], as Singpass's Java demo does).
+//   - The client assertion's typ: always "JWT" (the docs say it must be;
+//     whether staging enforces it is unconfirmed).
+//   - Content encryption: both values are accepted for both tokens.
+//
+// Errors wrap the idconnect sentinels and never carry a URL, a token, an
+// identity number or a provider's free text; an OAuth error answer
+// becomes an *idconnect.ProviderError whose Code is the OAuth error code.
+package singpass
