@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = emulate(ctx, args, stderr)
 	case "decode":
 		err = decode(args, stdin, stdout, stderr)
+	case "keys":
+		err = keys(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "idconnect", version())
 	case "help", "-h", "-help", "--help":
@@ -66,6 +68,7 @@ const usage = `Usage:
   idconnect [serve]                      run the service (configured by environment; with none, on embedded emulators)
   idconnect emulate myinfo [flags]       run the Myinfo v3 emulator alone (idconnect emulate myinfo -h)
   idconnect decode myinfo-v3 [flags]     decrypt and verify a Myinfo person answer read on stdin
+  idconnect keys generate|public [flags] make a relying-party key set (JWKS) or print its public half
   idconnect version                      print the version
 `
 
