@@ -26,7 +26,7 @@ const redirectURI = "http://localhost:3001/callback/singpass"
 func random43(t testing.TB) string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }

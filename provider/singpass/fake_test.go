@@ -110,7 +110,9 @@ func newFake(t testing.TB, c *clock, rp *keyset.Set) *fakeSingpass {
 	mux.HandleFunc("POST /fapi/token", f.wrap("token", f.token))
 	mux.HandleFunc("GET /fapi/userinfo", f.wrap("userinfo", f.userinfo))
 	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
+	if t != nil { // nil in the Example, which closes the server itself
+		t.Cleanup(f.srv.Close)
+	}
 	return f
 }
 
@@ -119,7 +121,7 @@ func (f *fakeSingpass) issuer() string { return f.srv.URL + "/fapi" }
 func (f *fakeSingpass) addSigningKey(kid string) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		f.t.Fatal(err)
+		fatal(f.t, err)
 	}
 	f.mu.Lock()
 	f.signKeys, f.signKids = append(f.signKeys, k), append(f.signKids, kid)
@@ -503,15 +505,24 @@ func (f *fakeSingpass) seal(claims map[string]any, enc jose.ContentEncryption) s
 	return encryptCompact(f.t, jws, to, encKey.KeyID, enc, f.tamper)
 }
 
+// fatal stops the test, or panics without one (in the Example).
+func fatal(t testing.TB, err error) {
+	if t == nil {
+		panic(err)
+	}
+	t.Helper()
+	t.Fatal(err)
+}
+
 func signCompact(t testing.TB, key *ecdsa.PrivateKey, kid string, claims map[string]any) string {
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	b, _ := json.Marshal(claims)
 	obj, err := s.Sign(b)
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	out, _ := obj.CompactSerialize()
 	return out
@@ -520,11 +531,11 @@ func signCompact(t testing.TB, key *ecdsa.PrivateKey, kid string, claims map[str
 func encryptCompact(t testing.TB, plain string, to any, kid string, enc jose.ContentEncryption, tamper bool) string {
 	e, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: jose.ECDH_ES_A256KW, Key: to, KeyID: kid}, (&jose.EncrypterOptions{}).WithContentType("JWT"))
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	obj, err := e.Encrypt([]byte(plain))
 	if err != nil {
-		t.Fatal(err)
+		fatal(t, err)
 	}
 	out, _ := obj.CompactSerialize()
 	if tamper {
