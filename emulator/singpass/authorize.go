@@ -56,6 +56,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			"The authorization URL carries only client_id and the request_uri that PAR answered.")
 		return
 	}
+	// Check the script parameters before the request_uri is spent.
+	who, consent := q.Get("persona"), q.Get("consent")
+	switch {
+	case who == "" && consent != "":
+		s.errorPage(w, http.StatusBadRequest, "consent= needs persona=.")
+		return
+	case who != "" && s.people[who] == nil:
+		s.errorPage(w, http.StatusBadRequest, "No such persona: persona= takes a persona's ID (UINFIN) from the login page.")
+		return
+	case consent != "" && consent != "allow" && consent != "deny":
+		s.errorPage(w, http.StatusBadRequest, "consent= must be allow or deny.")
+		return
+	}
 	ru := q.Get("request_uri")
 	now := s.now()
 	s.mu.Lock()
@@ -87,30 +100,14 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	pr.used = true
 	s.mu.Unlock()
 
-	f := &flow{par: p, client: c, expires: now.Add(flowTTL)}
-	who, consent := q.Get("persona"), q.Get("consent")
-	if who == "" {
-		if consent != "" {
-			s.errorPage(w, http.StatusBadRequest, "consent= needs persona=.")
-			return
-		}
+	f := &flow{par: p, client: c, expires: now.Add(flowTTL), persona: who}
+	switch {
+	case who == "":
 		s.showLogin(w, r, f)
-		return
-	}
-	if s.people[who] == nil {
-		s.errorPage(w, http.StatusBadRequest, "No such persona: persona= takes a persona's ID (UINFIN) from the login page.")
-		return
-	}
-	f.persona = who
-	switch consent {
-	case "":
+	case consent == "":
 		s.showConsent(w, r, f)
-	case "allow":
-		s.finish(w, r, f, true)
-	case "deny":
-		s.finish(w, r, f, false)
 	default:
-		s.errorPage(w, http.StatusBadRequest, "consent= must be allow or deny.")
+		s.finish(w, r, f, consent == "allow")
 	}
 }
 

@@ -611,3 +611,16 @@ func TestUnknownRoute(t *testing.T) {
 		t.Errorf("GET /token: %d", rec.Code)
 	}
 }
+
+func TestAuthorizeBadScriptParamsKeepRequestURI(t *testing.T) {
+	e := newEnv(t)
+	l := e.newLogin(e.myinfo, "openid uinfin")
+	l.par()
+	for _, extra := range []string{"&persona=S0000000X", "&consent=allow", "&persona=" + testPersona + "&consent=maybe"} {
+		u := e.endpoint("authorization_endpoint") + "?client_id=" + myinfoID + "&request_uri=" + url.QueryEscape(l.requestURI) + extra
+		if rec := e.do(httptest.NewRequest("GET", u, nil)); rec.Code != 400 {
+			t.Fatalf("%s: %d", extra, rec.Code)
+		}
+	}
+	l.authorizeCode(testPersona)
+}
