@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/idconnect/idconnect"
@@ -101,11 +100,9 @@ func (c *Caller) GetJSON(ctx context.Context, rawURL, op string, v any) error {
 	return nil
 }
 
+// transportError classifies a failed call. Its message is built from
+// fixed words only: err's text quotes the URL.
 func (c *Caller) transportError(op string, err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err // drop the URL
-	}
 	var nerr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout() {
 		return fmt.Errorf("%s: %s: %w", c.Provider, op, idconnect.ErrProviderTimeout)

@@ -504,11 +504,13 @@ func TestDPoPKeyRequired(t *testing.T) {
 	c := e.client(t, singpass.Myinfo, nil)
 	login := newLogin(t)
 	cb := e.authorize(t, c, login)
-	for _, v := range []string{"", "{}", `{"kty":"EC"}`} {
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	p384JWK, _ := json.Marshal(jose.JSONWebKey{Key: p384})
+	for _, v := range []string{"", "{}", `{"kty":"EC"}`, string(p384JWK)} {
 		l := *login
 		l.ProviderData = map[string]string{singpass.DataDPoPKey: v}
 		if _, err := c.Exchange(context.Background(), &l, cb); !errors.Is(err, idconnect.ErrInvalidRequest) {
-			t.Errorf("DPoP key %q: %v", v, err)
+			t.Errorf("DPoP key %.20q: %v", v, err)
 		}
 	}
 	// Another login's DPoP key is refused by the token endpoint.
