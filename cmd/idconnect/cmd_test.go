@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,5 +209,66 @@ func TestRunUsage(t *testing.T) {
 	stdout.Reset()
 	if code := run(context.Background(), []string{"version"}, func(string) string { return "" }, nil, &stdout, &stderr); code != 0 || !strings.HasPrefix(stdout.String(), "idconnect ") {
 		t.Errorf("version: exit %d, %s", code, stdout.String())
+	}
+}
+
+// Real Singpass is configured by issuer name, client id and the key-set
+// file of `idconnect keys generate`; the seed routes can run on it.
+func TestLoadServiceConfigSingpass(t *testing.T) {
+	dir := t.TempDir()
+	keysPath := filepath.Join(dir, "keys.json")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"keys", "generate", "-out", keysPath}, func(string) string { return "" }, nil, &out, &errb); code != 0 {
+		t.Fatalf("keys generate: %d %s", code, errb.String())
+	}
+	env := map[string]string{
+		"IDCONNECT_SINGPASS_ISSUER":    "staging",
+		"IDCONNECT_SINGPASS_CLIENT_ID": "abcdefghijklmnopqrstuvwxyz012345",
+		"IDCONNECT_SINGPASS_KEYS":      keysPath,
+		"IDCONNECT_SINGPASS_NAME":      "sp",
+		"IDCONNECT_MYINFO_API":         "fapi",
+		"IDCONNECT_REDIRECT_URL":       "https://app.example/callback",
+	}
+	cfg, err := loadServiceConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Emulated || cfg.MyinfoV3 || cfg.Singpass == nil || cfg.Singpass.Issuer != "https://stg-id.singpass.gov.sg/fapi" || cfg.Singpass.Name != "sp" {
+		t.Fatalf("config: %+v %+v", cfg, cfg.Singpass)
+	}
+	svc, err := buildService(cfg, nil, "127.0.0.1:3001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	svc.handler.ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example/.well-known/jwks.json", nil))
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"d"`) {
+		t.Fatalf("jwks: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestLoadServiceConfigSingpassProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"fapi without Singpass", map[string]string{"IDCONNECT_MYINFO_API": "fapi", "IDCONNECT_MYINFO_CLIENT_ID": "x"}, []string{"IDCONNECT_MYINFO_API is fapi"}},
+		{"v3 without Myinfo", map[string]string{"IDCONNECT_SINGPASS_ISSUER": "staging"}, []string{"IDCONNECT_MYINFO_API is v3", "IDCONNECT_SINGPASS_KEYS is required"}},
+		{"unknown API", map[string]string{"IDCONNECT_MYINFO_API": "v4"}, []string{"want v3 or fapi"}},
+		{"bad app and keys", map[string]string{"IDCONNECT_MYINFO_API": "fapi", "IDCONNECT_SINGPASS_ISSUER": "staging", "IDCONNECT_SINGPASS_APP": "corp",
+			"IDCONNECT_SINGPASS_KEYS": "/nonexistent/keys.json"}, []string{"IDCONNECT_SINGPASS_APP", "/nonexistent/keys.json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadServiceConfig(func(k string) string { return tc.env[k] })
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
 	}
 }

@@ -16,7 +16,9 @@ import (
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/internal/jwx"
+	"github.com/idconnect/idconnect/keyset"
 	"github.com/idconnect/idconnect/provider/myinfo"
+	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/store"
 )
@@ -36,10 +38,18 @@ type serviceConfig struct {
 	RedirectURL string
 	// ProviderTimeout bounds each call to a provider.
 	ProviderTimeout time.Duration
-	// Emulated is true when no Myinfo variable is set: the service then
-	// runs the embedded emulator with fresh keys.
+	// Emulated is true when no provider variable is set: the service then
+	// runs the embedded emulators (Myinfo v3 and Singpass FAPI) with fresh
+	// keys.
 	Emulated bool
+	// MyinfoV3 is true when Myinfo v3 runs (configured, or emulated).
+	MyinfoV3 bool
 	Myinfo   myinfo.Config
+	// Singpass is the Singpass FAPI configuration; nil when the service
+	// runs no Singpass provider (emulated mode fills it at build time).
+	Singpass *singpassConfig
+	// SeedAPI is the API behind the seed routes: "v3" or "fapi".
+	SeedAPI string
 
 	// SecureCookie is true when the redirect URL is https: the binding
 	// cookie is then Secure and __Host- even behind a TLS-terminating proxy.
@@ -63,6 +73,19 @@ type serviceConfig struct {
 	// client and the embedded emulator: one clock for all. Tests set it;
 	// nil means time.Now.
 	Now func() time.Time
+}
+
+// singpassConfig configures the Singpass FAPI provider for real Singpass.
+type singpassConfig struct {
+	// Name is the provider's key, in /login/{name} and /callback/{name}.
+	// Singpass's portal refuses redirect URIs that contain "singpass",
+	// so a deployment using the generic routes picks another name.
+	Name     string
+	Issuer   string
+	ClientID string
+	Keys     *keyset.Set
+	App      singpass.App
+	Scopes   []string
 }
 
 // httpLimits are the inbound server's timeouts and header cap.
@@ -91,6 +114,9 @@ func defaultStoreMaxBytes() int64 {
 	}
 	return store.DefaultMaxBytes
 }
+
+// singpassVars are the variables that configure a real Singpass.
+var singpassVars = []string{"IDCONNECT_SINGPASS_ISSUER", "IDCONNECT_SINGPASS_CLIENT_ID", "IDCONNECT_SINGPASS_KEYS"}
 
 // myinfoVars are the variables that switch the service to a real Myinfo,
 // each with the seed's name where the seed had one.
@@ -165,17 +191,37 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	cfg.LoginInterval = interval
 	cfg.ClientIPHeader = env("IDCONNECT_CLIENT_IP_HEADER", "", "")
 
-	cfg.Emulated = true
+	v3Set := false
 	for _, v := range myinfoVars {
-		if env(v[0], v[1], "") != "" {
-			cfg.Emulated = false
-		}
+		v3Set = v3Set || env(v[0], v[1], "") != ""
 	}
+	singpassSet := false
+	for _, v := range singpassVars {
+		singpassSet = singpassSet || env(v, "", "") != ""
+	}
+	cfg.Emulated = !v3Set && !singpassSet
+	cfg.MyinfoV3 = v3Set || cfg.Emulated
 	mc := &cfg.Myinfo
 	mc.RedirectURI = cfg.RedirectURL
 	mc.Attributes = splitList(env("IDCONNECT_MYINFO_ATTRIBUTES", "", defaultAttributes))
 	mc.Purpose = env("IDCONNECT_MYINFO_PURPOSE", "", defaultPurpose)
-	if cfg.Emulated {
+	cfg.SeedAPI = strings.ToLower(env("IDCONNECT_MYINFO_API", "", "v3"))
+	switch {
+	case cfg.SeedAPI != "v3" && cfg.SeedAPI != "fapi":
+		errs = append(errs, fmt.Errorf("IDCONNECT_MYINFO_API %q: want v3 or fapi", cfg.SeedAPI))
+	case cfg.SeedAPI == "v3" && !cfg.MyinfoV3:
+		errs = append(errs, errors.New("IDCONNECT_MYINFO_API is v3 (the default) but no Myinfo v3 is configured: set the IDCONNECT_MYINFO_* variables, or IDCONNECT_MYINFO_API=fapi"))
+	case cfg.SeedAPI == "fapi" && !cfg.Emulated && !singpassSet:
+		errs = append(errs, errors.New("IDCONNECT_MYINFO_API is fapi but Singpass is not configured: set IDCONNECT_SINGPASS_ISSUER, IDCONNECT_SINGPASS_CLIENT_ID and IDCONNECT_SINGPASS_KEYS"))
+	}
+	if singpassSet {
+		sp, err := loadSingpassConfig(env, mc.Attributes, cfg.RedirectURL)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		cfg.Singpass = sp
+	}
+	if !v3Set {
 		return cfg, errors.Join(errs...)
 	}
 
@@ -207,6 +253,64 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 		errs = append(errs, err)
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// loadSingpassConfig reads the IDCONNECT_SINGPASS_* variables, and
+// checks them by building the client once.
+func loadSingpassConfig(env func(name, seedName, def string) string, attributes []string, redirectURL string) (*singpassConfig, error) {
+	var errs []error
+	sp := &singpassConfig{
+		Name:     env("IDCONNECT_SINGPASS_NAME", "", singpass.DefaultName),
+		ClientID: env("IDCONNECT_SINGPASS_CLIENT_ID", "", ""),
+	}
+	switch issuer := env("IDCONNECT_SINGPASS_ISSUER", "", ""); strings.ToLower(issuer) {
+	case "staging":
+		sp.Issuer = singpass.Staging
+	case "production":
+		sp.Issuer = singpass.Production
+	default:
+		sp.Issuer = issuer
+	}
+	switch app := strings.ToLower(env("IDCONNECT_SINGPASS_APP", "", "myinfo")); app {
+	case "myinfo":
+		sp.App = singpass.Myinfo
+		sp.Scopes = attributes
+	case "login":
+		sp.App = singpass.Login
+		sp.Scopes = singpass.DefaultLoginScopes
+	default:
+		errs = append(errs, fmt.Errorf("IDCONNECT_SINGPASS_APP %q: want myinfo or login", app))
+	}
+	if scopes := env("IDCONNECT_SINGPASS_SCOPES", "", ""); scopes != "" {
+		sp.Scopes = strings.FieldsFunc(scopes, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	if path := env("IDCONNECT_SINGPASS_KEYS", "", ""); path == "" {
+		errs = append(errs, errors.New("IDCONNECT_SINGPASS_KEYS is required: the private key set file from `idconnect keys generate`"))
+	} else if b, err := os.ReadFile(path); err != nil {
+		errs = append(errs, fmt.Errorf("IDCONNECT_SINGPASS_KEYS: %w", err))
+	} else if sp.Keys, err = keyset.Parse(b); err != nil {
+		errs = append(errs, fmt.Errorf("IDCONNECT_SINGPASS_KEYS %s: %w", path, err))
+	}
+	if sp.Keys != nil {
+		if _, err := singpass.New(sp.clientConfig(redirectURL)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return sp, errors.Join(errs...)
+}
+
+// clientConfig is the provider/singpass configuration for these settings;
+// the seed routes' redirect URL is its default redirect URI.
+func (sp *singpassConfig) clientConfig(redirectURL string) singpass.Config {
+	return singpass.Config{
+		Name:        sp.Name,
+		Issuer:      sp.Issuer,
+		ClientID:    sp.ClientID,
+		Keys:        sp.Keys,
+		RedirectURI: redirectURL,
+		App:         sp.App,
+		Scopes:      sp.Scopes,
+	}
 }
 
 func splitList(s string) []string {

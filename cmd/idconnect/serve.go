@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,13 +17,16 @@ import (
 	"github.com/idconnect/idconnect"
 	myinfoemu "github.com/idconnect/idconnect/emulator/myinfo"
 	"github.com/idconnect/idconnect/emulator/personas"
+	singpassemu "github.com/idconnect/idconnect/emulator/singpass"
+	"github.com/idconnect/idconnect/keyset"
 	"github.com/idconnect/idconnect/provider/myinfo"
+	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/server"
 	"github.com/idconnect/idconnect/store"
 )
 
-const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo emulator with freshly generated keys, not to Singpass. The people are invented test personas."
+const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo v3 and Singpass FAPI emulators with freshly generated keys, not to Singpass. The people are invented test personas."
 
 // serve runs the service until ctx ends.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -54,42 +58,93 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 type service struct {
 	handler http.Handler
 	notice  string            // shown loudly when not talking to real providers
-	myinfo  *myinfoemu.Server // the embedded emulator, nil when configured
+	myinfo  *myinfoemu.Server // the embedded Myinfo v3 emulator, nil when configured
+	// singpass is the embedded Singpass FAPI emulator, nil when configured.
+	singpass *singpassemu.Server
 	// clientSecret is the embedded emulator's client secret ("" when
 	// configured), kept so that tests can check it never reaches a log.
 	clientSecret idconnect.Secret
 }
 
-// buildService wires the Flow, the provider, the emulator when there is no
-// configuration, and the HTTP server. listenAddr is the address the service
-// listens on: in emulator mode the provider client calls the emulator there,
-// whatever else may answer at the redirect URL's host and port.
+// buildService wires the Flow, the providers, the emulators when there is
+// no configuration, and the HTTP server. listenAddr is the address the
+// service listens on: in emulator mode the provider clients call the
+// emulators there, whatever else may answer at the redirect URL's host and
+// port.
 func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*service, error) {
-	mc := cfg.Myinfo
-	mc.HTTPClient = &http.Client{Timeout: cfg.ProviderTimeout}
-	mc.Now = cfg.Now
 	svc := &service{}
+	providers := map[string]idconnect.Provider{}
 	emulators := map[string]http.Handler{}
+	var self *http.Transport
 	if cfg.Emulated {
-		emu, err := embeddedMyinfo(cfg, &mc)
-		if err != nil {
+		var err error
+		if self, err = selfTransport(cfg.RedirectURL, listenAddr); err != nil {
 			return nil, err
 		}
-		emulators["myinfo"] = emu
-		svc.myinfo = emu
 		svc.notice = emulatorNotice
-		svc.clientSecret = mc.ClientSecret
-		mc.HTTPClient.Transport, err = selfTransport(cfg.RedirectURL, listenAddr)
+	}
+	outbound := func() *http.Client {
+		c := &http.Client{Timeout: cfg.ProviderTimeout}
+		if self != nil {
+			c.Transport = self
+		}
+		return c
+	}
+
+	if cfg.MyinfoV3 {
+		mc := cfg.Myinfo
+		mc.HTTPClient = outbound()
+		mc.Now = cfg.Now
+		if cfg.Emulated {
+			emu, err := embeddedMyinfo(cfg, &mc)
+			if err != nil {
+				return nil, err
+			}
+			emulators["myinfo"] = emu
+			svc.myinfo = emu
+			svc.clientSecret = mc.ClientSecret
+		}
+		client, err := myinfo.New(mc)
 		if err != nil {
 			return nil, err
 		}
+		providers["myinfo"] = client
 	}
-	client, err := myinfo.New(mc)
-	if err != nil {
-		return nil, err
+
+	var spConfigs []*singpassConfig
+	if cfg.Singpass != nil {
+		spConfigs = append(spConfigs, cfg.Singpass)
 	}
+	if cfg.Emulated {
+		emu, configs, err := embeddedSingpass(cfg, outbound())
+		if err != nil {
+			return nil, err
+		}
+		emulators["singpass"] = emu
+		svc.singpass = emu
+		spConfigs = configs
+	}
+	var jwks json.RawMessage
+	seed := "myinfo"
+	for i, sp := range spConfigs {
+		sc := sp.clientConfig(cfg.RedirectURL)
+		sc.HTTPClient = outbound()
+		sc.Now = cfg.Now
+		client, err := singpass.New(sc)
+		if err != nil {
+			return nil, err
+		}
+		providers[sp.Name] = client
+		if i == 0 && cfg.SeedAPI == "fapi" {
+			seed = sp.Name
+		}
+		if jwks, err = sp.Keys.PublicJSON(); err != nil {
+			return nil, err
+		}
+	}
+
 	flow := &idconnect.Flow{
-		Providers:    map[string]idconnect.Provider{client.Name(): client},
+		Providers:    providers,
 		Store:        &store.Memory{MaxBytes: cfg.StoreMaxBytes, Now: cfg.Now},
 		SecureCookie: cfg.SecureCookie,
 		CookieKey:    cfg.CookieKey,
@@ -97,7 +152,9 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	srv, err := server.New(server.Config{
 		Flow:           flow,
+		SeedProvider:   seed,
 		PublicURL:      publicOrigin(cfg.RedirectURL),
+		JWKS:           jwks,
 		Emulators:      emulators,
 		Notice:         svc.notice,
 		Logger:         log,
@@ -109,6 +166,55 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	svc.handler = srv
 	return svc, nil
+}
+
+// Names of the embedded Singpass providers: a Myinfo app and a Login app
+// of the embedded emulator, sharing one key set.
+const (
+	embeddedSingpassMyinfo = "singpass"
+	embeddedSingpassLogin  = "singpass-login"
+)
+
+// embeddedSingpass builds the Singpass FAPI emulator served under
+// /emulator/singpass on the service's own origin, with a fresh key set for
+// the service and two registered apps. The emulator fetches the service's
+// JWKS from its public /.well-known/jwks.json, as Singpass does, through
+// client (which reaches this process).
+func embeddedSingpass(cfg *serviceConfig, client *http.Client) (*singpassemu.Server, []*singpassConfig, error) {
+	public := publicOrigin(cfg.RedirectURL)
+	keys, err := keyset.Generate(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	people, err := personas.Myinfo()
+	if err != nil {
+		return nil, nil, err
+	}
+	myinfoApp := &singpassConfig{Name: embeddedSingpassMyinfo, ClientID: "idconnect-myinfo-app", Keys: keys, App: singpass.Myinfo, Scopes: cfg.Myinfo.Attributes}
+	loginApp := &singpassConfig{Name: embeddedSingpassLogin, ClientID: "idconnect-login-app", Keys: keys, App: singpass.Login, Scopes: singpass.DefaultLoginScopes}
+	emu, err := singpassemu.New(singpassemu.Config{
+		Issuer:   public + "/emulator/singpass",
+		Personas: people,
+		Clients: []singpassemu.Client{
+			{ID: myinfoApp.ClientID, Kind: singpassemu.MyinfoApp, JWKSURL: public + "/.well-known/jwks.json",
+				RedirectURIs: []string{cfg.RedirectURL, public + "/callback/" + myinfoApp.Name}, Name: "idconnect demo", Purpose: "Demonstration of idconnect"},
+			{ID: loginApp.ClientID, Kind: singpassemu.LoginApp, JWKSURL: public + "/.well-known/jwks.json",
+				RedirectURIs: []string{cfg.RedirectURL, public + "/callback/" + loginApp.Name}, Name: "idconnect demo"},
+		},
+		// Developers run the service at http://127.0.0.1:PORT as often as
+		// at http://localhost:PORT; the portal's rule against IP hosts is
+		// not what this emulator is for.
+		AllowIPRedirectURIs: true,
+		HTTPClient:          client,
+		Now:                 cfg.Now,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, sp := range []*singpassConfig{myinfoApp, loginApp} {
+		sp.Issuer = emu.Issuer()
+	}
+	return emu, []*singpassConfig{myinfoApp, loginApp}, nil
 }
 
 // publicOrigin is the scheme and host of the redirect URL: the base the
