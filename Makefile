@@ -10,11 +10,15 @@ FUZZ_TARGETS = \
 	.:FuzzParseCallback \
 	.:FuzzBrowserSecret \
 	./emulator/myinfo:FuzzParsePKISign \
+	./emulator/singpass:FuzzParseDPoPProof \
+	./emulator/singpass:FuzzParseClientAssertion \
+	./emulator/singpass:FuzzNormalizeURL \
 	./internal/jwx:FuzzCheckHeader \
 	./provider/myinfo:FuzzDecodePerson \
 	./provider/myinfo:FuzzFlatten \
 	./provider/myinfo:FuzzParsePerson \
-	./provider/myinfo:FuzzPersonRoundTrip
+	./provider/myinfo:FuzzPersonRoundTrip \
+	./provider/singpass:FuzzDecode
 
 .PHONY: test vet unit fuzz interop build
 
