@@ -17,5 +17,14 @@
 //
 //	go test -tags interop -count=1 ./interop/...
 //
+// singpass_test.go runs provider/singpass (a Myinfo app, through
+// idconnect.Flow and store.Memory) against the peer, with the client's
+// jwks_uri serving keyset.PublicJSON() and the persona's Myinfo data handed
+// to the peer (OP_PERSONS) for userinfo's person_info: the whole flow, the
+// DPoP-Nonce variant (one retry at PAR), and refusals (ID token encrypted
+// to a key we lack or tampered in transit, a forged or missing callback
+// iss, a replayed callback, a code redeemed twice, an expired or replayed
+// client assertion, a DPoP key at token other than PAR's).
+//
 // A missing node, npm or package is a test failure, never a skip.
 package oidcprovider

@@ -50,6 +50,9 @@ type providerConfig struct {
 	IDTokenEnc, UserinfoEnc string
 	// DPoPNonce makes the provider require DPoP server nonces.
 	DPoPNonce bool
+	// Persons are Myinfo v3 persons (NRIC → item → JSON) for userinfo's
+	// person_info (OP_PERSONS); an NRIC the peer lacks becomes an account.
+	Persons map[string]map[string]json.RawMessage
 }
 
 // providerPeer is one running oidc-provider.
@@ -103,6 +106,13 @@ func startProvider(t *testing.T, cfg providerConfig) *providerPeer {
 	}
 	if cfg.DPoPNonce {
 		env = append(env, "OP_DPOP_NONCE=1")
+	}
+	if len(cfg.Persons) > 0 {
+		b, err := json.Marshal(cfg.Persons)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "OP_PERSONS="+string(b))
 	}
 
 	cmd := exec.Command(node, "server.js")

@@ -21,7 +21,15 @@
 //   OP_ID_TOKEN_ENC     ID token enc (default A256CBC-HS512)
 //   OP_USERINFO_ENC     userinfo enc (default A256GCM)
 //   OP_DPOP_NONCE       "1": require DPoP server nonces (use_dpop_nonce)
+//   OP_PERSONS          Myinfo v3 persons (JSON object, NRIC → {item: …}) for
+//                       userinfo's person_info; an NRIC not among the accounts
+//                       below becomes one (sub: a UUID made from its SHA-256)
 //
+// Userinfo (a Singpass "Myinfo (v5)" answer) has person_info: for each granted
+// scope that names a Myinfo item, the person's item as given (OP_PERSONS), or
+// for uinfin and name without OP_PERSONS, a v3 item {lastupdated, source "1",
+// classification "C", value}. The scopes are openid, uinfin, name and every
+// item of OP_PERSONS. Userinfo also keeps the flat uinfin and name claims.
 // Accounts (sub is a fixed UUID, as on Singpass): S6005048A (the default)
 // and S9812381D. The /auth query may carry persona=<NRIC> to pick one, and
 // consent=deny to refuse (the callback then gets error=access_denied);
@@ -33,7 +41,7 @@
 // line on stdout; diagnostics (every error with its server-side detail) go
 // to stderr. It exits when its stdin closes, so it cannot outlive the test
 // that started it.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -55,6 +63,33 @@ const ACCOUNTS = {
   S9812381D: { sub: 'b6cb9308-733b-42b3-ad38-9b5afc890206', uinfin: 'S9812381D', name: 'TAN HENG HUAT' },
 };
 const DEFAULT_PERSONA = 'S6005048A';
+
+let persons = {};
+if (env.OP_PERSONS) {
+  try {
+    persons = JSON.parse(env.OP_PERSONS);
+  } catch (err) {
+    die(`OP_PERSONS is not JSON: ${err.message}`);
+  }
+  if (!persons || typeof persons !== 'object' || Array.isArray(persons)) die('OP_PERSONS must be a JSON object');
+}
+const v3Item = (value) => ({ lastupdated: '2024-01-01', source: '1', classification: 'C', value });
+for (const [nric, person] of Object.entries(persons)) {
+  if (!/^[STFGM][0-9]{7}[A-Z]$/.test(nric) || !person || typeof person !== 'object') die(`OP_PERSONS: bad entry ${nric}`);
+  if (!ACCOUNTS[nric]) {
+    const h = createHash('sha256').update(nric).digest('hex');
+    ACCOUNTS[nric] = {
+      sub: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`,
+      uinfin: nric,
+      name: person.name?.value ?? nric,
+    };
+  }
+}
+for (const acct of Object.values(ACCOUNTS)) {
+  acct.person = persons[acct.uinfin] ?? { uinfin: v3Item(acct.uinfin), name: v3Item(acct.name) };
+}
+const itemScopes = [...new Set(['uinfin', 'name', ...Object.values(persons).flatMap((p) => Object.keys(p))])]
+  .filter((s) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(s));
 const bySub = Object.fromEntries(Object.values(ACCOUNTS).map((a) => [a.sub, a]));
 
 // The provider's ES256 signing key, new at every start.
@@ -96,8 +131,11 @@ const provider = new Provider(issuer, {
   clients: [client],
   jwks: { keys: [opKey] },
   responseTypes: ['code'],
-  scopes: ['openid', 'uinfin', 'name'],
-  claims: { openid: ['sub'], uinfin: ['uinfin'], name: ['name'] },
+  scopes: ['openid', ...itemScopes],
+  claims: {
+    openid: ['sub'],
+    ...Object.fromEntries(itemScopes.map((s) => [s, ['uinfin', 'name'].includes(s) ? [s, 'person_info'] : ['person_info']])),
+  },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   clientAuthMethods: ['private_key_jwt'],
   pkce: { required: () => true },
@@ -125,7 +163,18 @@ const provider = new Provider(issuer, {
   ttl: { AccessToken: 1800, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
   async findAccount(ctx, sub) {
     const acct = bySub[sub];
-    return acct && { accountId: sub, async claims() { return { ...acct }; } };
+    if (!acct) return undefined;
+    return {
+      accountId: sub,
+      async claims(use, scope) {
+        const granted = new Set(String(scope || '').split(' '));
+        const personInfo = {};
+        for (const s of itemScopes) {
+          if (granted.has(s) && acct.person[s] !== undefined) personInfo[s] = acct.person[s];
+        }
+        return { sub: acct.sub, uinfin: acct.uinfin, name: acct.name, person_info: personInfo };
+      },
+    };
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   // Test rigs only: drop the SSRF guard's dispatcher so that a client
