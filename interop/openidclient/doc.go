@@ -6,8 +6,12 @@
 // shortcuts our emulator accepts, callback checks including iss, token,
 // ID token JWE → JWS, userinfo JWE → JWS) and prints
 // {"sub", "id_token_claims", "userinfo"} as JSON. The tests run it with
-// runRP against a provider on 127.0.0.1; until the Go emulator lands, the
-// smoke tests run it against the oidc-provider peer of ../oidcprovider.
+// runRP against a provider on 127.0.0.1: the smoke tests against the
+// oidc-provider peer of ../oidcprovider, emulator_test.go against our own
+// emulator/singpass (Myinfo-app logins for several personas, checked
+// against emulator/personas, with the client assertion's typ "JWT" and
+// without typ; a Login-app login without userinfo; the emulator's
+// AllowIPRedirectURIs and RequireAssertionTyp switches).
 //
 // The tests need Node 20+ and both packages installed by "make interop"
 // (npm ci here and in ../oidcprovider; the helpers run npm ci themselves

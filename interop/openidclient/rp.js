@@ -9,7 +9,7 @@
 //     the same way) until the redirect to redirect_uri
 //   → callback checks (state, iss) → token (DPoP) → ID token: JWE decrypted
 //     with our enc key, inner JWS verified against jwks_uri, claims checked
-//   → userinfo (DPoP; JWE → JWS, verified) → prints one JSON line on stdout:
+//   → userinfo (DPoP; JWE → JWS, verified; unless RP_USERINFO=0) → prints one JSON line on stdout:
 //     {"sub": …, "id_token_claims": {…}, "userinfo": {…}}
 //
 // Any failure: a message on stderr starting "rp.js: " and exit status 1
@@ -33,6 +33,10 @@
 //                      not advertise authorization_response_iss_parameter_supported
 //   RP_ENCS            allowed JWE enc values (default "A256GCM,A256CBC-HS512")
 //   RP_TIMEOUT_MS      overall time limit (default 20000)
+//   RP_USERINFO        "0": no userinfo call (a Singpass Login app reads the ID
+//                      token only); the output's userinfo is then null
+//   RP_PAR_PARAMS      extra PAR parameters, URL-encoded (e.g.
+//                      authentication_context_type=APP_AUTHENTICATION_DEFAULT)
 import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
 
@@ -63,6 +67,8 @@ function settings() {
     requireIss: s.require_iss === '1',
     encs: (s.encs || 'A256GCM,A256CBC-HS512').split(',').map((e) => e.trim()).filter(Boolean),
     timeoutMs: Number(s.timeout_ms || 20000),
+    userinfo: s.userinfo !== '0',
+    parParams: new URLSearchParams(s.par_params || ''),
   };
 }
 
@@ -183,6 +189,7 @@ async function main() {
   const state = client.randomState();
   const nonce = client.randomNonce();
   const authURL = await client.buildAuthorizationUrlWithPAR(config, {
+    ...Object.fromEntries(s.parParams),
     redirect_uri: s.redirectUri,
     scope: s.scope,
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
@@ -211,7 +218,7 @@ async function main() {
   }, undefined, { DPoP: dpop });
   if (String(tokens.token_type).toLowerCase() !== 'dpop') throw new Failure(`token_type ${tokens.token_type}, want DPoP`);
   const idTokenClaims = tokens.claims();
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, idTokenClaims.sub, { DPoP: dpop });
+  const userinfo = s.userinfo ? await client.fetchUserInfo(config, tokens.access_token, idTokenClaims.sub, { DPoP: dpop }) : null;
 
   process.stdout.write(`${JSON.stringify({ sub: idTokenClaims.sub, id_token_claims: idTokenClaims, userinfo })}\n`);
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +50,11 @@ type rpConfig struct {
 	// CACert makes node trust an https issuer's test certificate (e.g.
 	// httptest.Server.Certificate()), through NODE_EXTRA_CA_CERTS.
 	CACert *x509.Certificate
+	// NoUserinfo skips the userinfo call (a Singpass Login app); the
+	// result's Userinfo is then nil.
+	NoUserinfo bool
+	// PARParams are extra PAR parameters (e.g. authentication_context_type).
+	PARParams url.Values
 }
 
 // rpResult is rp.js's output for a completed login.
@@ -121,6 +127,12 @@ func runRP(t *testing.T, cfg rpConfig) (*rpResult, error) {
 	opt("RP_ENCS", strings.Join(cfg.Encs, ","))
 	if cfg.RequireISS {
 		env = append(env, "RP_REQUIRE_ISS=1")
+	}
+	if cfg.NoUserinfo {
+		env = append(env, "RP_USERINFO=0")
+	}
+	if len(cfg.PARParams) > 0 {
+		env = append(env, "RP_PAR_PARAMS="+cfg.PARParams.Encode())
 	}
 	if cfg.CACert != nil {
 		caFile := filepath.Join(filepath.Dir(jwksFile), "ca.pem")
