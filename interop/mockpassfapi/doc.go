@@ -27,6 +27,15 @@
 //
 //	go test -tags interop -count=1 ./interop/...
 //
+// singpass_test.go runs provider/singpass through idconnect.Flow and
+// store.Memory against the peer, with our keyset.Set's public JWKS as
+// FAPI_CLIENT_JWKS_ENDPOINT: a Myinfo-app login for every MockPass Myinfo
+// persona, whose person_info, sodata and normalised person are compared
+// with MockPass's own static/myinfo/v3.json read at test time; a persona
+// without Myinfo data; and Login-app logins (sub_attributes). The file
+// lists where MockPass differs from Singpass; none of it needs a switch in
+// provider/singpass.
+//
 // A missing peers folder, tool or install is a test failure naming what is
 // missing, never a skip.
 package mockpassfapi

@@ -156,7 +156,7 @@ type countingTransport struct {
 	mu       sync.Mutex
 	n        map[string]int
 	editForm func(path string, form url.Values)          // nil: none
-	tamper   func(req *http.Request, body []byte) []byte // nil: none
+	tamper   func(req *http.Request, resp *http.Response, body []byte) []byte // nil: none
 }
 
 func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -189,7 +189,7 @@ func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil {
 		return nil, err
 	}
-	body = tamper(req, body)
+	body = tamper(req, resp, body)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Del("Content-Length")
@@ -294,6 +294,52 @@ func TestSingpassDPoPNonce(t *testing.T) {
 		t.Errorf("%d token and %d userinfo requests, want 1 or 2 each", tok, me)
 	}
 	t.Logf("requests: PAR %d, token %d, userinfo %d", e.count.count("/request"), tok, me)
+
+	t.Run("retry at token", func(t *testing.T) {
+		// The login forgets PAR's nonce: token asks for one, and the
+		// client's one retry succeeds.
+		c := e.client(t, e.keys, nil)
+		login := &idconnect.Login{State: randomString(t, 32), Nonce: randomString(t, 32), Verifier: randomString(t, 32)}
+		authURL, err := c.AuthURL(ctx, login)
+		if err != nil {
+			t.Fatalf("AuthURL: %v", err)
+		}
+		if login.ProviderData[singpass.DataDPoPNonce] == "" {
+			t.Fatal("AuthURL kept no DPoP nonce")
+		}
+		delete(login.ProviderData, singpass.DataDPoPNonce)
+		cb, err := idconnect.ParseCallback(e.peer.authorize(t, authURL).Query())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exchange(ctx, login, cb); err != nil {
+			t.Fatalf("Exchange: %v", err)
+		}
+		if n := e.count.count("/token"); n != 2 {
+			t.Errorf("%d token requests, want 2 (use_dpop_nonce, then the retry)", n)
+		}
+	})
+
+	t.Run("one retry only", func(t *testing.T) {
+		// Every nonce the peer sends is replaced by a bogus one: the
+		// retry fails too, and the client gives up after it.
+		c := e.client(t, e.keys, nil)
+		e.count.tamper = func(_ *http.Request, resp *http.Response, body []byte) []byte {
+			if resp.Header.Get("DPoP-Nonce") != "" {
+				resp.Header.Set("DPoP-Nonce", "bogus-"+randomString(t, 16))
+			}
+			return body
+		}
+		login := &idconnect.Login{State: randomString(t, 32), Nonce: randomString(t, 32), Verifier: randomString(t, 32)}
+		_, err := c.AuthURL(ctx, login)
+		var pe *idconnect.ProviderError
+		if !errors.As(err, &pe) || pe.Op != "par" || pe.Code != "use_dpop_nonce" {
+			t.Errorf("AuthURL: %v, want a ProviderError from par with code use_dpop_nonce", err)
+		}
+		if n := e.count.count("/request"); n != 2 {
+			t.Errorf("%d PAR requests, want 2 (one retry, never more)", n)
+		}
+	})
 }
 
 // TestSingpassRefusals: each row is a login the peer or the flow must
@@ -349,7 +395,7 @@ func TestSingpassRefusals(t *testing.T) {
 			name: "ID token JWE ciphertext tampered in transit",
 			run: func(t *testing.T) error {
 				c := e.client(t, e.keys, nil)
-				e.count.tamper = func(req *http.Request, body []byte) []byte {
+				e.count.tamper = func(req *http.Request, _ *http.Response, body []byte) []byte {
 					if req.URL.Path != "/token" {
 						return body
 					}
