@@ -155,7 +155,7 @@ type countingTransport struct {
 	next     http.RoundTripper
 	mu       sync.Mutex
 	n        map[string]int
-	editForm func(path string, form url.Values)          // nil: none
+	editForm func(path string, form url.Values)                               // nil: none
 	tamper   func(req *http.Request, resp *http.Response, body []byte) []byte // nil: none
 }
 
