@@ -85,4 +85,17 @@ type Result struct {
 	Model any
 	// Person is the normalised view across providers.
 	Person *Person
+	// Documents are files the provider issued with the data, such as
+	// OneID's PDF report, already checked (type, size, magic). The service
+	// hands each out once through a link; a library caller uses them as is.
+	Documents []Document
+}
+
+// Document is a file from a provider, kept in memory: providers cap its
+// size when they read it.
+type Document struct {
+	// Name identifies the document within the result, such as "report".
+	Name        string
+	ContentType string
+	Data        []byte
 }
