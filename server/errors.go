@@ -45,6 +45,8 @@ type apiError struct {
 func classify(err error) apiError {
 	var perr *idconnect.ProviderError
 	switch {
+	case errors.Is(err, errDocumentUnknown):
+		return apiError{http.StatusNotFound, "DOCUMENT_UNKNOWN", "Unknown document.", "This document link is unknown, was already used, expired, or belongs to another browser."}
 	case errors.Is(err, errQueryTooLong):
 		return apiError{http.StatusRequestURITooLong, "QUERY_TOO_LONG", "Query too long.", "The request's query string is longer than this service accepts."}
 	case errors.Is(err, errMethod):

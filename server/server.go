@@ -27,6 +27,7 @@ import (
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/ratelimit"
+	"github.com/idconnect/idconnect/store"
 )
 
 // Config configures a Server.
@@ -42,6 +43,10 @@ type Config struct {
 	// PublicURL + "/callback/{provider}" as each login's redirect URI;
 	// empty leaves the generic routes out.
 	PublicURL string
+	// Documents keeps documents (such as OneID's PDF report) between the
+	// generic callback and their one download; nil means a store.Memory
+	// of 64 MiB.
+	Documents store.Store
 	// JWKS is the public JWK set served at /.well-known/jwks.json (the
 	// keys FAPI providers fetch to verify our assertions and encrypt to
 	// us); nil serves none.
@@ -68,15 +73,16 @@ type Config struct {
 
 // Server is the HTTP service. Create it with New.
 type Server struct {
-	flow     *idconnect.Flow
-	seed     string
-	public   string
-	jwks     json.RawMessage
-	notice   string
-	log      *slog.Logger
-	limiter  ratelimit.Limiter
-	ipHeader string
-	mux      *http.ServeMux
+	flow      *idconnect.Flow
+	seed      string
+	public    string
+	jwks      json.RawMessage
+	documents store.Store
+	notice    string
+	log       *slog.Logger
+	limiter   ratelimit.Limiter
+	ipHeader  string
+	mux       *http.ServeMux
 }
 
 // New checks cfg and builds the routes.
@@ -89,6 +95,10 @@ func New(cfg Config) (*Server, error) {
 		limiter: cfg.StartLimiter, ipHeader: http.CanonicalHeaderKey(cfg.ClientIPHeader), mux: http.NewServeMux()}
 	if s.limiter == nil {
 		s.limiter = &ratelimit.TokenBucket{}
+	}
+	s.documents = cfg.Documents
+	if s.documents == nil {
+		s.documents = &store.Memory{MaxBytes: 64 << 20}
 	}
 	if s.seed == "" {
 		s.seed = "myinfo"
@@ -112,6 +122,7 @@ func New(cfg Config) (*Server, error) {
 	if s.public != "" {
 		s.mux.HandleFunc("/login/{provider}", s.getOnly(s.login))
 		s.mux.HandleFunc("/callback/{provider}", s.getOnly(s.finish))
+		s.mux.HandleFunc("/documents/{handle}", s.getOnly(s.document))
 	}
 	if s.jwks != nil {
 		s.mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
@@ -271,12 +282,15 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request, provider string, 
 }
 
 // finishData is the generic callback's answer: the provider-neutral parts
-// of the result, and sodata where the provider has it.
+// of the result, the provider's typed model, sodata where the provider has
+// it, and a one-time link for each document.
 type finishData struct {
-	Provider string            `json:"provider"`
-	Subject  string            `json:"subject"`
-	Person   *idconnect.Person `json:"person"`
-	Sodata   json.RawMessage   `json:"sodata,omitempty"`
+	Provider  string            `json:"provider"`
+	Subject   string            `json:"subject"`
+	Person    *idconnect.Person `json:"person"`
+	Model     any               `json:"model,omitempty"`
+	Sodata    json.RawMessage   `json:"sodata,omitempty"`
+	Documents map[string]string `json:"documents,omitempty"`
 }
 
 // finish handles the named provider's redirect and exchanges the code at
@@ -293,7 +307,11 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	data := finishData{Provider: name, Subject: res.Subject, Person: res.Person}
+	data := finishData{Provider: name, Subject: res.Subject, Person: res.Person, Model: res.Model}
+	if data.Documents, err = s.keepDocuments(r, res.Documents); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if p, _ := s.flow.Provider(name); p != nil {
 		if f, ok := p.(idconnect.Flattener); ok {
 			if data.Sodata, err = f.Flatten(login, res); err != nil {

@@ -487,3 +487,44 @@ func TestJWKSRoute(t *testing.T) {
 		t.Fatalf("jwks without keys: %d", rec.Code)
 	}
 }
+
+// A document the provider issued (OneID's PDF report) is handed out once,
+// through a link, to the browser that finished the login.
+func TestDocumentsAreHandedOutOnce(t *testing.T) {
+	pdf := []byte("%PDF-1.4 test")
+	ts := newTestServer(t, func(c *Config) { c.PublicURL = "https://rp.example" })
+	ts.provider.exchange = func(context.Context) (*idconnect.Result, error) {
+		return &idconnect.Result{Provider: "myinfo", Subject: "s", Raw: json.RawMessage(`{}`),
+			Documents: []idconnect.Document{{Name: "report", ContentType: "application/pdf", Data: pdf}}}, nil
+	}
+	rec := ts.do("GET", "/login/myinfo", "", nil)
+	var start struct{ Data struct{ State string } }
+	if err := json.Unmarshal(rec.Body.Bytes(), &start); err != nil {
+		t.Fatal(err)
+	}
+	cookies := rec.Result().Cookies()
+	rec = ts.do("GET", "/callback/myinfo?code=c&state="+url.QueryEscape(start.Data.State), "", cookies)
+	var done struct{ Data struct{ Documents map[string]string } }
+	if err := json.Unmarshal(rec.Body.Bytes(), &done); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("callback: %d %s", rec.Code, rec.Body)
+	}
+	link := done.Data.Documents["report"]
+	if !strings.HasPrefix(link, "/documents/") {
+		t.Fatalf("no report link in %s", rec.Body)
+	}
+	_, otherCookies := ts.start(t, "")
+	if rec := ts.do("GET", link, "", otherCookies); rec.Code != http.StatusNotFound || errorCode(t, rec) != "DOCUMENT_UNKNOWN" {
+		t.Fatalf("another browser fetched the document: %d", rec.Code)
+	}
+	if rec := ts.do("HEAD", link, "", cookies); rec.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("HEAD on the document: %d", rec.Code)
+	}
+	rec = ts.do("GET", link, "", cookies)
+	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), pdf) || rec.Header().Get("Content-Type") != "application/pdf" ||
+		rec.Header().Get("Content-Disposition") != `attachment; filename=report.pdf` {
+		t.Fatalf("document: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+	if rec := ts.do("GET", link, "", cookies); rec.Code != http.StatusNotFound {
+		t.Fatalf("second download: %d", rec.Code)
+	}
+}
