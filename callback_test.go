@@ -3,6 +3,7 @@ package idconnect_test
 import (
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -16,7 +17,11 @@ func TestParseCallback(t *testing.T) {
 		wantErr bool
 	}{
 		{"code=abc&state=s1", idconnect.Callback{Code: "abc", State: "s1"}, false},
-		{"code=abc&state=s1&scope=name+dob&client_id=X&iss=http%3A%2F%2Fx", idconnect.Callback{Code: "abc", State: "s1", Issuer: "http://x"}, false},
+		{"code=abc&state=s1&scope=name+dob&client_id=X&iss=http%3A%2F%2Fx", idconnect.Callback{Code: "abc", State: "s1", Issuer: "http://x",
+			Extra: url.Values{"scope": {"name dob"}, "client_id": {"X"}}}, false},
+		{"state=s1&error=access_denied&error_oneid=UserCancelled", idconnect.Callback{State: "s1", Error: "access_denied",
+			Extra: url.Values{"error_oneid": {"UserCancelled"}}}, false},
+		{"code=a&state=s1&x=" + strings.Repeat("a", idconnect.MaxCallbackValue+1), idconnect.Callback{}, true},
 		{"state=s1&error=access_denied&error-description=Resource+Owner+did+not+authorize+the+request", idconnect.Callback{State: "s1", Error: "access_denied", ErrorDescription: "Resource Owner did not authorize the request"}, false},
 		{"state=s1&error=access_denied&error_description=no", idconnect.Callback{State: "s1", Error: "access_denied", ErrorDescription: "no"}, false},
 		{"code=abc", idconnect.Callback{}, true},
@@ -38,7 +43,7 @@ func TestParseCallback(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
 			}
 		})

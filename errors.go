@@ -66,6 +66,9 @@ type ProviderError struct {
 	StatusCode  int    // HTTP status from the provider
 	Code        string // provider error code, if any
 	Description string // provider error message, if any
+	// RequestID is the provider's identifier of the failed call (OneID's
+	// x-request-id), which its support asks for. It is logged.
+	RequestID string
 }
 
 // Error reports the provider, operation, status and code. It leaves out
@@ -76,6 +79,9 @@ func (e *ProviderError) Error() string {
 	msg := fmt.Sprintf("%s: %s: HTTP %d", e.Provider, e.Op, e.StatusCode)
 	if code := SafeCode(e.Code); code != "" && code != strconv.Itoa(e.StatusCode) {
 		msg += " " + code
+	}
+	if e.RequestID != "" {
+		msg += " (request id " + SafeCode(e.RequestID) + ")"
 	}
 	return msg
 }

@@ -22,6 +22,8 @@ func TestProviderErrorText(t *testing.T) {
 			Description: "Signature failed GET&https://x/person/S1111111D/&client_secret=hunter2 TAN XIAO HUI"}, "myinfo: person: HTTP 401"},
 		{"free text as code", idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 403, Code: "S1111111D TAN XIAO HUI"}, "myinfo: person: HTTP 403 ?"},
 		{"overlong code", idconnect.ProviderError{Provider: "myinfo", Op: "token", StatusCode: 400, Code: strings.Repeat("a", 65)}, "myinfo: token: HTTP 400 ?"},
+		{"request id", idconnect.ProviderError{Provider: "oneid", Op: "userinfo", StatusCode: 502, RequestID: "4f1c-9a"}, "oneid: userinfo: HTTP 502 (request id 4f1c-9a)"},
+		{"request id not a token", idconnect.ProviderError{Provider: "oneid", Op: "userinfo", StatusCode: 502, RequestID: "a b"}, "oneid: userinfo: HTTP 502 (request id ?)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.err.Error(); got != tc.want {

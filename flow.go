@@ -351,6 +351,9 @@ func (f *Flow) Callback(ctx context.Context, provider string, cb Callback, brows
 		return nil, err
 	}
 	if cb.Error != "" {
+		if p, ok := f.Providers[provider].(CallbackErrorer); ok {
+			return login, p.CallbackError(login, cb)
+		}
 		if cb.Error == "access_denied" {
 			return login, ErrConsentDenied
 		}

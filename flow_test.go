@@ -451,3 +451,33 @@ func TestFlowMintsPerLoginSecretsAndKeysByProvider(t *testing.T) {
 		t.Fatalf("CallbackIssuer = %q: the redirect's iss must reach Exchange", login.CallbackIssuer)
 	}
 }
+
+// errorProvider reads its own error sub-codes from an error callback.
+type errorProvider struct{ recordingProvider }
+
+func (p *errorProvider) CallbackError(_ *idconnect.Login, cb idconnect.Callback) error {
+	if cb.Extra.Get("sub") == "SessionExpired" {
+		return idconnect.ErrStateExpired
+	}
+	return idconnect.ErrConsentDenied
+}
+
+// A provider that implements CallbackErrorer decides what its error
+// callbacks mean; the login is spent either way.
+func TestFlowAsksProviderAboutErrorCallbacks(t *testing.T) {
+	ctx := context.Background()
+	f, _, _ := newFlow(t)
+	f.Providers["sub"] = &errorProvider{}
+	b := browser(t, f)
+	login, _, err := f.Start(ctx, "sub", b, idconnect.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := idconnect.Callback{State: login.State, Error: "access_denied", Extra: url.Values{"sub": {"SessionExpired"}}}
+	if _, err := f.Callback(ctx, "sub", cb, b); !errors.Is(err, idconnect.ErrStateExpired) {
+		t.Fatalf("err = %v, want the provider's reading (ErrStateExpired), not access_denied's", err)
+	}
+	if _, err := f.Callback(ctx, "sub", cb, b); !errors.Is(err, idconnect.ErrStateUnknown) {
+		t.Fatalf("the error callback did not spend the login: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package idconnect
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"time"
 )
 
@@ -62,6 +63,17 @@ type Callback struct {
 	// Issuer is the redirect's iss parameter (RFC 9207), "" when absent.
 	// A provider that knows its issuer must refuse another one.
 	Issuer string
+	// Extra holds the redirect's other parameters, for providers that
+	// send more than OAuth's (OneID's error sub-code in error_oneid, say).
+	Extra url.Values
+}
+
+// CallbackErrorer is implemented by providers whose error redirects carry
+// more than OAuth's error code: the Flow asks it what an error callback
+// means (consent denied, an expired session, …) instead of reading the
+// code alone.
+type CallbackErrorer interface {
+	CallbackError(login *Login, cb Callback) error
 }
 
 // Flattener is implemented by providers whose data items are Myinfo's: it

@@ -118,7 +118,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var perr *idconnect.ProviderError
 	if errors.As(err, &perr) {
 		attrs = append(attrs, slog.Group("provider", slog.String("name", perr.Provider), slog.String("op", perr.Op),
-			slog.Int("status", perr.StatusCode), slog.String("code", idconnect.SafeCode(perr.Code))))
+			slog.Int("status", perr.StatusCode), slog.String("code", idconnect.SafeCode(perr.Code)), slog.String("request_id", idconnect.SafeCode(perr.RequestID))))
 	}
 	s.log.LogAttrs(r.Context(), level, "request failed", attrs...)
 	var limited *ratelimit.LimitError

@@ -504,7 +504,9 @@ func TestDocumentsAreHandedOutOnce(t *testing.T) {
 	}
 	cookies := rec.Result().Cookies()
 	rec = ts.do("GET", "/callback/myinfo?code=c&state="+url.QueryEscape(start.Data.State), "", cookies)
-	var done struct{ Data struct{ Documents map[string]string } }
+	var done struct {
+		Data struct{ Documents map[string]string }
+	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &done); err != nil || rec.Code != http.StatusOK {
 		t.Fatalf("callback: %d %s", rec.Code, rec.Body)
 	}
