@@ -32,6 +32,9 @@ type Provenance struct {
 	Source         string `json:"source,omitempty"`         // Myinfo: 1 government-verified, 2 user provided, 3 field, 4 verified by a service
 	Classification string `json:"classification,omitempty"` // Myinfo: C (confidential)
 	LastUpdated    string `json:"last_updated,omitempty"`   // YYYY-MM-DD
+	// Unverified marks a value the provider passed on without verifying it
+	// (OneID's unverified_claims): shown, never to be trusted as verified.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // Phone is a telephone number split as the provider gives it.
