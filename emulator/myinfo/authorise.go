@@ -168,7 +168,7 @@ func (s *Server) handleLogin(api string) http.HandlerFunc {
 			return
 		}
 		s.mu.Lock()
-		f, _ := s.flows.get(r.PostForm.Get("flow"))
+		f, _ := s.flows.Get(r.PostForm.Get("flow"))
 		if f == nil || f.api != api || !s.now().Before(f.expires) {
 			s.mu.Unlock()
 			s.errorPage(w, http.StatusBadRequest, "This login page has expired or was already used. Start again from the application.")
@@ -199,10 +199,10 @@ func (s *Server) handleConsent(api string) http.HandlerFunc {
 		}
 		id := r.PostForm.Get("flow")
 		s.mu.Lock()
-		f, _ := s.flows.get(id)
+		f, _ := s.flows.Get(id)
 		ok := f != nil && f.api == api && f.persona != "" && s.now().Before(f.expires)
 		if f != nil && f.persona != "" {
-			s.flows.delete(id) // single use
+			s.flows.Delete(id) // single use
 		}
 		s.mu.Unlock()
 		if !ok {
@@ -232,7 +232,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, f *flow, allow b
 	s.mu.Lock()
 	// Kept a lifetime past expiry, to tell an expired code from nonsense;
 	// when full, the oldest code goes.
-	s.codes.put(code, g, now, g.expires.Add(s.codeTTL))
+	s.codes.Put(code, g, now, g.expires.Add(s.codeTTL))
 	s.mu.Unlock()
 	http.Redirect(w, r, appendQuery(f.redirectURI, "code", code, "state", f.state), http.StatusFound)
 }
@@ -243,7 +243,7 @@ func (s *Server) takeCode(code string) (g *grant, reused bool) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, _ = s.codes.get(code)
+	g, _ = s.codes.Get(code)
 	switch {
 	case g == nil:
 		return nil, false
@@ -263,7 +263,7 @@ func (s *Server) storeFlow(f *flow) (string, bool) {
 	}
 	id := base64.RawURLEncoding.EncodeToString(b)
 	s.mu.Lock()
-	s.flows.put(id, f, s.now(), f.expires)
+	s.flows.Put(id, f, s.now(), f.expires)
 	s.mu.Unlock()
 	return id, true
 }

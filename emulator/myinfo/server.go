@@ -20,7 +20,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-
+	"github.com/idconnect/idconnect/emulator/internal/fifo"
 	"github.com/idconnect/idconnect/emulator/personas"
 )
 
@@ -126,8 +126,8 @@ type Server struct {
 	nonces    nonceCache
 
 	mu    sync.Mutex
-	flows *fifo[*flow]  // pending login and consent pages, oldest dropped when full
-	codes *fifo[*grant] // issued codes, kept until they expire; oldest dropped when full
+	flows *fifo.Map[*flow]  // pending login and consent pages, oldest dropped when full
+	codes *fifo.Map[*grant] // issued codes, kept until they expire; oldest dropped when full
 
 	wrongOnce sync.Once
 	wrongKey  *rsa.PrivateKey
@@ -157,8 +157,8 @@ func New(cfg Config) (*Server, error) {
 		people:    map[string]*person{},
 		known:     map[string]bool{},
 		redirects: map[string]bool{},
-		flows:     newFIFO[*flow](maxFlows),
-		codes:     newFIFO[*grant](maxCodes),
+		flows:     fifo.New[*flow](maxFlows),
+		codes:     fifo.New[*grant](maxCodes),
 		nonces:    nonceCache{seen: map[string]time.Time{}, max: maxNonces},
 	}
 	if s.now == nil {

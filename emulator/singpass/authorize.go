@@ -72,7 +72,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	ru := q.Get("request_uri")
 	now := s.now()
 	s.mu.Lock()
-	pr, _ := s.pending.get(ru)
+	pr, _ := s.pending.Get(ru)
 	if pr == nil || pr.clientID != c.ID {
 		s.mu.Unlock()
 		s.errorPage(w, http.StatusBadRequest, "invalid_request_uri: the request_uri is missing, unknown or belongs to another app. "+
@@ -128,7 +128,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	f, _ := s.flows.get(r.PostForm.Get("flow"))
+	f, _ := s.flows.Get(r.PostForm.Get("flow"))
 	if f == nil || !s.now().Before(f.expires) {
 		s.mu.Unlock()
 		s.errorPage(w, http.StatusBadRequest, "This login page has expired or was already used. Start again from the application.")
@@ -157,10 +157,10 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PostForm.Get("flow")
 	s.mu.Lock()
-	f, _ := s.flows.get(id)
+	f, _ := s.flows.Get(id)
 	ok := f != nil && f.persona != "" && s.now().Before(f.expires)
 	if f != nil && f.persona != "" {
-		s.flows.delete(id) // single use
+		s.flows.Delete(id) // single use
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -187,7 +187,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, f *flow, allow b
 	s.mu.Lock()
 	// Kept a lifetime past expiry, to tell an expired or used code from an
 	// unknown one; when full, the oldest code goes.
-	s.codes.put(code, g, now, g.expires.Add(s.ttl.code))
+	s.codes.Put(code, g, now, g.expires.Add(s.ttl.code))
 	s.mu.Unlock()
 	s.redirect(w, r, f.par.redirectURI, "code", code, "state", f.par.state)
 }
@@ -204,7 +204,7 @@ func (s *Server) takeCode(code string) (grant, *oauthError) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, _ := s.codes.get(code)
+	g, _ := s.codes.Get(code)
 	switch {
 	case g == nil:
 		return grant{}, badGrant("the authorization code is unknown")
@@ -225,7 +225,7 @@ func (s *Server) storeFlow(f *flow) (string, bool) {
 		return "", false
 	}
 	s.mu.Lock()
-	s.flows.put(id, f, s.now(), f.expires)
+	s.flows.Put(id, f, s.now(), f.expires)
 	s.mu.Unlock()
 	return id, true
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/idconnect/idconnect/emulator/internal/fifo"
 )
 
 // TestFaults runs a login with each fault on and checks what a relying
@@ -208,17 +209,17 @@ func TestReplayCacheNeverForgetsIntoAReplay(t *testing.T) {
 
 func TestFIFOEvictsOldest(t *testing.T) {
 	now := time.Unix(1_790_000_000, 0)
-	m := newFIFO[int](2)
-	m.put("a", 1, now, now.Add(time.Minute))
-	m.put("b", 2, now, now.Add(time.Minute))
-	if ev := m.put("c", 3, now, now.Add(time.Minute)); len(ev) != 1 || ev[0] != 1 {
+	m := fifo.New[int](2)
+	m.Put("a", 1, now, now.Add(time.Minute))
+	m.Put("b", 2, now, now.Add(time.Minute))
+	if ev := m.Put("c", 3, now, now.Add(time.Minute)); len(ev) != 1 || ev[0] != 1 {
 		t.Fatalf("evicted %v", ev)
 	}
-	if _, ok := m.get("a"); ok || m.len() != 2 {
+	if _, ok := m.Get("a"); ok || m.Len() != 2 {
 		t.Fatal("a kept")
 	}
-	m.prune(now.Add(time.Minute))
-	if m.len() != 0 {
+	m.Prune(now.Add(time.Minute))
+	if m.Len() != 0 {
 		t.Fatal("expired kept")
 	}
 }
@@ -229,13 +230,13 @@ func TestFloodNeverLocksOut(t *testing.T) {
 	e := newEnv(t)
 	e.srv.mu.Lock()
 	for i := range maxPending + 10 {
-		e.srv.pending.put("flood"+strconv.Itoa(i), &parRequest{}, e.clock.Now(), e.clock.Now().Add(time.Hour))
+		e.srv.pending.Put("flood"+strconv.Itoa(i), &parRequest{}, e.clock.Now(), e.clock.Now().Add(time.Hour))
 	}
 	e.srv.mu.Unlock()
 	l := e.newLogin(e.myinfo, "openid uinfin")
 	l.fullLogin(testPersona)
-	if e.srv.pending.len() > maxPending {
-		t.Fatalf("%d pending, bound %d", e.srv.pending.len(), maxPending)
+	if e.srv.pending.Len() > maxPending {
+		t.Fatalf("%d pending, bound %d", e.srv.pending.Len(), maxPending)
 	}
 }
 

@@ -75,7 +75,7 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	// Kept a lifetime past expiry, to tell an expired or used request_uri
 	// from an unknown one; when full, the oldest goes.
-	s.pending.put(id, pr, now, pr.expires.Add(s.ttl.requestURI))
+	s.pending.Put(id, pr, now, pr.expires.Add(s.ttl.requestURI))
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"request_uri": id, "expires_in": int(s.ttl.requestURI / time.Second)})
 }

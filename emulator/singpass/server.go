@@ -23,7 +23,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-
+	"github.com/idconnect/idconnect/emulator/internal/fifo"
 	"github.com/idconnect/idconnect/emulator/personas"
 )
 
@@ -222,9 +222,9 @@ type Server struct {
 	faults     Faults
 
 	mu      sync.Mutex
-	pending *fifo[*parRequest] // request_uri → PAR
-	flows   *fifo[*flow]       // page id → login in progress
-	codes   *fifo[*grant]      // code → grant
+	pending *fifo.Map[*parRequest] // request_uri → PAR
+	flows   *fifo.Map[*flow]       // page id → login in progress
+	codes   *fifo.Map[*grant]      // code → grant
 	jtis    *replayCache
 
 	wrongOnce sync.Once
@@ -266,9 +266,9 @@ func New(cfg Config) (*Server, error) {
 		bySub:   map[string]*person{},
 		known:   map[string]bool{},
 		clients: map[string]*client{},
-		pending: newFIFO[*parRequest](maxPending),
-		flows:   newFIFO[*flow](maxFlows),
-		codes:   newFIFO[*grant](maxCodes),
+		pending: fifo.New[*parRequest](maxPending),
+		flows:   fifo.New[*flow](maxFlows),
+		codes:   fifo.New[*grant](maxCodes),
 		jtis:    newReplayCache(maxJTIs),
 		idEnc:   cfg.IDTokenEncryption,
 		uiEnc:   cfg.UserinfoEncryption,
