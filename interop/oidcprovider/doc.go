@@ -1,7 +1,8 @@
-// Package oidcprovider runs idconnect's FAPI 2.0 interoperability tests
-// against oidc-provider (panva/node-oidc-provider 9.13.3, pinned by
-// package-lock.json), an independent, certified OpenID Provider, set up by
-// server.js to look like Singpass FAPI 2.0: PAR required, PKCE S256,
+// Package oidcprovider runs idconnect's FAPI 2.0 and OneID
+// interoperability tests against oidc-provider (panva/node-oidc-provider
+// 9.13.3, pinned by package-lock.json), an independent, certified OpenID
+// Provider, set up by server.js (by default, the FAPI profile of fapi.js)
+// to look like Singpass FAPI 2.0: PAR required, PKCE S256,
 // DPoP-bound access tokens, private_key_jwt ES256, ID token and userinfo
 // signed ES256 and encrypted ECDH-ES+A256KW (enc A256CBC-HS512 for the ID
 // token, A256GCM for userinfo), the iss parameter on the callback, and a
@@ -25,6 +26,22 @@
 // to a key we lack or tampered in transit, a forged or missing callback
 // iss, a replayed callback, a code redeemed twice, an expired or replayed
 // client assertion, a DPoP key at token other than PAR's).
+//
+// With OP_PROFILE=oneid (providerConfig.Profile profileOneID), server.js
+// runs oneid.js instead: a stand-in for UK OneID, of which no independent
+// implementation exists. It is an OIDC code flow as OneID documents it:
+// /v2/authorize with PKCE S256 required and no PAR, a callback without iss
+// (OneID does not document RFC 9207; CallbackISS puts it back) whose
+// refusals carry error_oneid, client_secret_basic at /token (a secret the
+// test chooses), no DPoP, no refresh token, a plain PS256-signed ID token
+// (an RSA key with alg PS256 in the JWKS), plain JSON /userinfo with OneID's
+// claims for OneID's scopes (the persona data the test hands over, seed
+// 002's Janet Davidson by default), /ageverification, /accounts (balances
+// with accounts.balances) and a PDF /userinfo/report. oneid_smoke_test.go
+// checks that profile with go-jose and the standard library only: the
+// whole flow and the refusals (wrong or misplaced secret, missing or wrong
+// PKCE verifier, other redirect_uri, a code used twice, no PKCE, a denied
+// consent, resources without a token or scope).
 //
 // A missing node, npm or package is a test failure, never a skip.
 package oidcprovider

@@ -37,22 +37,47 @@ const (
 	maxLog         = 16 << 10         // bytes of peer output kept for failure reports
 )
 
-// providerConfig is the one static client of an oidc-provider peer.
+// Profiles of server.js (OP_PROFILE).
+const (
+	profileFAPI  = ""      // FAPI 2.0 shaped like Singpass (fapi.js), the default
+	profileOneID = "oneid" // OIDC code flow shaped like UK OneID (oneid.js)
+)
+
+// providerConfig is the one static client of an oidc-provider peer and
+// the peer's profile.
 type providerConfig struct {
+	// Profile is profileFAPI (the default) or profileOneID.
+	Profile      string
 	ClientID     string
 	RedirectURIs []string
 	// JWKSURI is the client's public JWKS URL (e.g. from serveJWKS, or our
-	// service's /.well-known/jwks.json); JWKS is the same inline. Set one.
+	// service's /.well-known/jwks.json); JWKS is the same inline. Set one
+	// with the FAPI profile, neither with OneID's.
 	JWKSURI string
 	JWKS    *jose.JSONWebKeySet
+	// ClientSecret is the client_secret (client_secret_basic): required
+	// with the OneID profile, unused with FAPI's.
+	ClientSecret string
 	// IDTokenEnc and UserinfoEnc override the JWE enc (defaults
-	// A256CBC-HS512 and A256GCM, as Singpass).
+	// A256CBC-HS512 and A256GCM, as Singpass). FAPI only.
 	IDTokenEnc, UserinfoEnc string
-	// DPoPNonce makes the provider require DPoP server nonces.
+	// DPoPNonce makes the provider require DPoP server nonces. FAPI only.
 	DPoPNonce bool
-	// Persons are Myinfo v3 persons (NRIC → item → JSON) for userinfo's
-	// person_info (OP_PERSONS); an NRIC the peer lacks becomes an account.
+	// Persons (OP_PERSONS) are, with the FAPI profile, Myinfo v3 persons
+	// (NRIC → item → JSON) for userinfo's person_info, an NRIC the peer
+	// lacks becoming an account; with OneID's, personas (a key such as
+	// "janet" → OneID /userinfo claim → JSON), added to or replacing the
+	// built-in "janet" (seed 002's Janet Davidson, the default persona).
 	Persons map[string]map[string]json.RawMessage
+	// Accounts (OneID only, OP_ACCOUNTS) are the personas' /accounts
+	// answers (persona key → JSON array).
+	Accounts map[string]json.RawMessage
+	// Scopes (OneID only, OP_SCOPES) are plain scopes the peer accepts
+	// beyond OneID's own.
+	Scopes []string
+	// CallbackISS (OneID only, OP_CALLBACK_ISS) keeps the RFC 9207 iss on
+	// the callback and in discovery, which OneID does not document.
+	CallbackISS bool
 }
 
 // providerPeer is one running oidc-provider.
@@ -86,7 +111,18 @@ func startProvider(t *testing.T, cfg providerConfig) *providerPeer {
 		"OP_REDIRECT_URIS=" + strings.Join(cfg.RedirectURIs, ","),
 		"OP_PORT=0",
 	}
+	oneID := cfg.Profile == profileOneID
 	switch {
+	case cfg.Profile != profileFAPI && !oneID:
+		t.Fatalf("providerConfig: unknown Profile %q", cfg.Profile)
+	case oneID && (cfg.JWKSURI != "" || cfg.JWKS != nil || cfg.IDTokenEnc != "" || cfg.UserinfoEnc != "" || cfg.DPoPNonce):
+		t.Fatalf("providerConfig: JWKSURI, JWKS, IDTokenEnc, UserinfoEnc and DPoPNonce are FAPI settings")
+	case !oneID && (cfg.ClientSecret != "" || cfg.Accounts != nil || cfg.Scopes != nil || cfg.CallbackISS):
+		t.Fatalf("providerConfig: ClientSecret, Accounts, Scopes and CallbackISS are OneID settings")
+	case oneID && cfg.ClientSecret == "":
+		t.Fatalf("providerConfig: the OneID profile needs a ClientSecret")
+	case oneID:
+		env = append(env, "OP_PROFILE="+profileOneID, "OP_CLIENT_SECRET="+cfg.ClientSecret)
 	case cfg.JWKSURI != "" && cfg.JWKS == nil:
 		env = append(env, "OP_CLIENT_JWKS_URI="+cfg.JWKSURI)
 	case cfg.JWKSURI == "" && cfg.JWKS != nil:
@@ -113,6 +149,19 @@ func startProvider(t *testing.T, cfg providerConfig) *providerPeer {
 			t.Fatal(err)
 		}
 		env = append(env, "OP_PERSONS="+string(b))
+	}
+	if len(cfg.Accounts) > 0 {
+		b, err := json.Marshal(cfg.Accounts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "OP_ACCOUNTS="+string(b))
+	}
+	if len(cfg.Scopes) > 0 {
+		env = append(env, "OP_SCOPES="+strings.Join(cfg.Scopes, " "))
+	}
+	if cfg.CallbackISS {
+		env = append(env, "OP_CALLBACK_ISS=1")
 	}
 
 	cmd := exec.Command(node, "server.js")

@@ -1,0 +1,181 @@
+// The FAPI profile of server.js (the default: OP_PROFILE unset or "fapi"),
+// oidc-provider configured as a FAPI 2.0 OpenID Provider shaped like
+// Singpass:
+//
+//   PAR required, PKCE S256 required, DPoP-bound access tokens required,
+//   private_key_jwt ES256 (aud = issuer), ID token and userinfo signed ES256
+//   and encrypted ECDH-ES+A256KW (enc A256CBC-HS512 for the ID token as
+//   Singpass does, A256GCM for userinfo), callback with iss (RFC 9207), and a
+//   non-interactive login: /interaction/<uid> logs in a fixed account and
+//   consents at once, so a cookie-jar HTTP client can walk
+//   /auth → 303 /interaction/<uid> → 303 /auth/<uid> → 303 redirect_uri.
+//
+// Environment (one static client; OP_PORT as in server.js):
+//   OP_CLIENT_ID        client_id (required)
+//   OP_REDIRECT_URIS    registered redirect URIs, comma-separated (required)
+//   OP_CLIENT_JWKS_URI  the client's public JWKS URL (one ES256 sig key and one
+//                       P-256 ECDH-ES+A256KW enc key), e.g. our service's
+//                       /.well-known/jwks.json; http on loopback is allowed
+//   OP_CLIENT_JWKS      the same JWKS inline (JSON), instead of OP_CLIENT_JWKS_URI
+//   OP_ID_TOKEN_ENC     ID token enc (default A256CBC-HS512)
+//   OP_USERINFO_ENC     userinfo enc (default A256GCM)
+//   OP_DPOP_NONCE       "1": require DPoP server nonces (use_dpop_nonce)
+//   OP_PERSONS          Myinfo v3 persons (JSON object, NRIC → {item: …}) for
+//                       userinfo's person_info; an NRIC not among the accounts
+//                       below becomes one (sub: a UUID made from its SHA-256)
+//
+// Userinfo (a Singpass "Myinfo (v5)" answer) has person_info: for each granted
+// scope that names a Myinfo item, the person's item as given (OP_PERSONS), or
+// for uinfin and name without OP_PERSONS, a v3 item {lastupdated, source "1",
+// classification "C", value}. The scopes are openid, uinfin, name and every
+// item of OP_PERSONS. Userinfo also keeps the flat uinfin and name claims.
+// Accounts (sub is a fixed UUID, as on Singpass): S6005048A (the default)
+// and S9812381D. The /auth query may carry persona=<NRIC> to pick one, and
+// consent=deny to refuse (the callback then gets error=access_denied);
+// consent=allow and unknown personas change nothing. These extras are not
+// part of the pushed request: a middleware keeps them in a cookie scoped to
+// /interaction.
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import Provider from 'oidc-provider';
+
+import {
+  die, listen, logErrors, nonInteractiveLogin, serve,
+} from './common.js';
+
+const env = process.env;
+const clientId = env.OP_CLIENT_ID || die('OP_CLIENT_ID is required');
+const redirectUris = (env.OP_REDIRECT_URIS || die('OP_REDIRECT_URIS is required'))
+  .split(',').map((s) => s.trim()).filter(Boolean);
+if (!env.OP_CLIENT_JWKS_URI === !env.OP_CLIENT_JWKS) die('set exactly one of OP_CLIENT_JWKS_URI and OP_CLIENT_JWKS');
+const idTokenEnc = env.OP_ID_TOKEN_ENC || 'A256CBC-HS512';
+const userinfoEnc = env.OP_USERINFO_ENC || 'A256GCM';
+
+const ACCOUNTS = {
+  S6005048A: { sub: 'd3fc1e26-8f7a-4f0e-9a3c-6005048a0001', uinfin: 'S6005048A', name: 'ANDY LAU' },
+  S9812381D: { sub: 'b6cb9308-733b-42b3-ad38-9b5afc890206', uinfin: 'S9812381D', name: 'TAN HENG HUAT' },
+};
+const DEFAULT_PERSONA = 'S6005048A';
+
+let persons = {};
+if (env.OP_PERSONS) {
+  try {
+    persons = JSON.parse(env.OP_PERSONS);
+  } catch (err) {
+    die(`OP_PERSONS is not JSON: ${err.message}`);
+  }
+  if (!persons || typeof persons !== 'object' || Array.isArray(persons)) die('OP_PERSONS must be a JSON object');
+}
+const v3Item = (value) => ({ lastupdated: '2024-01-01', source: '1', classification: 'C', value });
+for (const [nric, person] of Object.entries(persons)) {
+  if (!/^[STFGM][0-9]{7}[A-Z]$/.test(nric) || !person || typeof person !== 'object') die(`OP_PERSONS: bad entry ${nric}`);
+  if (!ACCOUNTS[nric]) {
+    const h = createHash('sha256').update(nric).digest('hex');
+    ACCOUNTS[nric] = {
+      sub: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`,
+      uinfin: nric,
+      name: person.name?.value ?? nric,
+    };
+  }
+}
+for (const acct of Object.values(ACCOUNTS)) {
+  acct.person = persons[acct.uinfin] ?? { uinfin: v3Item(acct.uinfin), name: v3Item(acct.name) };
+}
+const itemScopes = [...new Set(['uinfin', 'name', ...Object.values(persons).flatMap((p) => Object.keys(p))])]
+  .filter((s) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(s));
+const bySub = Object.fromEntries(Object.values(ACCOUNTS).map((a) => [a.sub, a]));
+
+// The provider's ES256 signing key, new at every start.
+const opKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+Object.assign(opKey, { kid: `op-sig-${randomBytes(6).toString('hex')}`, alg: 'ES256', use: 'sig' });
+
+const client = {
+  client_id: clientId,
+  redirect_uris: redirectUris,
+  response_types: ['code'],
+  grant_types: ['authorization_code'],
+  token_endpoint_auth_method: 'private_key_jwt',
+  token_endpoint_auth_signing_alg: 'ES256',
+  id_token_signed_response_alg: 'ES256',
+  id_token_encrypted_response_alg: 'ECDH-ES+A256KW',
+  id_token_encrypted_response_enc: idTokenEnc,
+  userinfo_signed_response_alg: 'ES256',
+  userinfo_encrypted_response_alg: 'ECDH-ES+A256KW',
+  userinfo_encrypted_response_enc: userinfoEnc,
+  dpop_bound_access_tokens: true,
+  require_pushed_authorization_requests: true,
+};
+if (env.OP_CLIENT_JWKS_URI) client.jwks_uri = env.OP_CLIENT_JWKS_URI;
+else {
+  try {
+    client.jwks = JSON.parse(env.OP_CLIENT_JWKS);
+  } catch (err) {
+    die(`OP_CLIENT_JWKS is not JSON: ${err.message}`);
+  }
+}
+
+// Listen first: the issuer needs the port.
+const { server, issuer } = await listen(env.OP_PORT);
+
+const provider = new Provider(issuer, {
+  clients: [client],
+  jwks: { keys: [opKey] },
+  responseTypes: ['code'],
+  scopes: ['openid', ...itemScopes],
+  claims: {
+    openid: ['sub'],
+    ...Object.fromEntries(itemScopes.map((s) => [s, ['uinfin', 'name'].includes(s) ? [s, 'person_info'] : ['person_info']])),
+  },
+  cookies: { keys: [randomBytes(32).toString('base64url')] },
+  clientAuthMethods: ['private_key_jwt'],
+  pkce: { required: () => true },
+  features: {
+    devInteractions: { enabled: false },
+    fapi: { enabled: true, profile: '2.0' },
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+    dPoP: env.OP_DPOP_NONCE === '1'
+      ? { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true }
+      : { enabled: true },
+    encryption: { enabled: true },
+    userinfo: { enabled: true },
+    jwtUserinfo: { enabled: true },
+  },
+  enabledJWA: {
+    clientAuthSigningAlgValues: ['ES256'],
+    idTokenSigningAlgValues: ['ES256'],
+    userinfoSigningAlgValues: ['ES256'],
+    dPoPSigningAlgValues: ['ES256'],
+    idTokenEncryptionAlgValues: ['ECDH-ES+A256KW'],
+    idTokenEncryptionEncValues: ['A256GCM', 'A256CBC-HS512'],
+    userinfoEncryptionAlgValues: ['ECDH-ES+A256KW'],
+    userinfoEncryptionEncValues: ['A256GCM', 'A256CBC-HS512'],
+  },
+  ttl: { AccessToken: 1800, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+  async findAccount(ctx, sub) {
+    const acct = bySub[sub];
+    if (!acct) return undefined;
+    return {
+      accountId: sub,
+      async claims(use, scope) {
+        const granted = new Set(String(scope || '').split(' '));
+        const personInfo = {};
+        for (const s of itemScopes) {
+          if (granted.has(s) && acct.person[s] !== undefined) personInfo[s] = acct.person[s];
+        }
+        return { sub: acct.sub, uinfin: acct.uinfin, name: acct.name, person_info: personInfo };
+      },
+    };
+  },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  // Test rigs only: drop the SSRF guard's dispatcher so that a client
+  // jwks_uri on 127.0.0.1 can be fetched.
+  fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
+});
+
+logErrors(provider);
+
+// Shortcut parameters on /auth (persona, consent): remembered for the
+// interaction in a cookie, since oidc-provider drops parameters that are
+// not in the pushed request. Then a non-interactive login and consent.
+nonInteractiveLogin(provider, { authPath: '/auth', accounts: ACCOUNTS, defaultPersona: DEFAULT_PERSONA });
+
+await serve(server, provider, issuer, clientId);
