@@ -378,3 +378,16 @@ func jsonEq(t testing.TB, got, want []byte) bool {
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
 }
+
+// postForm posts a form as a browser page would and returns the status
+// and body.
+func (e *env) postForm(u string, form url.Values) (int, []byte) {
+	e.t.Helper()
+	r, err := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, body := e.do(r)
+	return resp.StatusCode, body
+}
