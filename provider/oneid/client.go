@@ -50,7 +50,10 @@ type Client struct {
 	keys   *keySet
 }
 
-var _ idconnect.Provider = (*Client)(nil)
+var (
+	_ idconnect.Provider        = (*Client)(nil)
+	_ idconnect.CallbackErrorer = (*Client)(nil)
+)
 
 // New checks cfg, reporting every problem at once, and returns a Client.
 // It makes no network call: discovery is fetched on first use.
@@ -184,7 +187,7 @@ type tokenResponse struct {
 // PDF report when Config.FetchReport is set.
 func (c *Client) Exchange(ctx context.Context, login *idconnect.Login, cb idconnect.Callback) (*idconnect.Result, error) {
 	if cb.Error != "" {
-		return nil, ParseError(url.Values{"error": {cb.Error}, "error_description": {cb.ErrorDescription}})
+		return nil, c.CallbackError(login, cb)
 	}
 	if cb.Code == "" {
 		return nil, c.errorf(OpToken, "%w: missing code", idconnect.ErrInvalidRequest)

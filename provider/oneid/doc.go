@@ -61,15 +61,18 @@
 // # Errors
 //
 // Errors wrap the idconnect sentinels and never carry a URL, a token,
-// personal data or a provider's free text. An error answer becomes an
-// *idconnect.ProviderError whose Code is the OAuth error; any failure
-// after OneID answered is wrapped in a *[CallError] carrying the answer's
-// x-request-id, which OneID support asks for.
+// personal data or a provider's free text. An error status becomes an
+// *idconnect.ProviderError whose Code is the OAuth error and whose
+// RequestID is the answer's x-request-id, which OneID support asks for;
+// any other failure after OneID answered (a malformed answer, a report
+// that is not a PDF) is a *[CallError] carrying it. [RequestID] reads
+// either.
 //
 // OneID's error redirects carry a sub-code (error_oneid, or oneid_error
-// on some of its pages) next to error. The idconnect Flow passes only
-// error and error_description to providers, so [ParseError] reads the
-// whole callback query: UserCancelled and RequestDenied are
+// on some of its pages) next to error. The client is an
+// idconnect.CallbackErrorer: the Flow hands it the error callback, with
+// the sub-code in Callback.Extra; [ParseError] reads a raw callback query
+// the same way. UserCancelled and RequestDenied are
 // idconnect.ErrConsentDenied, SessionExpired and SessionNotFound
 // [ErrSessionExpired], SpamGuardBlocked [ErrSpamGuardBlocked], and any
 // other sub-code (OneID adds them without notice) is kept in an *[Error]

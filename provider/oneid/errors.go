@@ -1,6 +1,7 @@
 package oneid
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,6 +41,8 @@ const (
 // sub-code (from error_oneid or oneid_error). Its message carries both
 // codes (reduced to safe tokens), never the description.
 type Error struct {
+	// Provider is the provider's name ("" means "oneid").
+	Provider string
 	// Code is the OAuth error, such as "access_denied".
 	Code string
 	// SubCode is OneID's code without SubCodePrefix, such as
@@ -51,11 +54,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := "oneid: authorise: " + orQ(idconnect.SafeCode(e.Code))
+	msg := e.provider() + ": authorise: " + orQ(idconnect.SafeCode(e.Code))
 	if e.SubCode != "" {
 		msg += " (" + orQ(idconnect.SafeCode(e.SubCode)) + ")"
 	}
 	return msg
+}
+
+func (e *Error) provider() string {
+	if e.Provider == "" {
+		return DefaultName
+	}
+	return e.Provider
 }
 
 func orQ(s string) string {
@@ -85,7 +95,7 @@ func (e *Error) Unwrap() []error {
 		return []error{idconnect.ErrConsentDenied}
 	}
 	return []error{&idconnect.ProviderError{
-		Provider: DefaultName, Op: "authorise", StatusCode: redirectStatus(e.Code),
+		Provider: e.provider(), Op: "authorise", StatusCode: redirectStatus(e.Code),
 		Code: idconnect.SafeCode(e.Code), Description: e.Description,
 	}}
 }
@@ -108,20 +118,22 @@ func redirectStatus(code string) int {
 //
 // The sub-code may come with or without the "OneID.OIDC.Redirect." prefix;
 // Error.SubCode never has it.
-func ParseError(q url.Values) error {
+func ParseError(q url.Values) error { return parseError(DefaultName, q) }
+
+func parseError(provider string, q url.Values) error {
 	get := func(name string) (string, error) {
 		vs := q[name]
 		switch {
 		case len(vs) == 0:
 			return "", nil
 		case len(vs) > 1:
-			return "", fmt.Errorf("oneid: callback: %w: parameter %q repeated", idconnect.ErrInvalidRequest, name)
+			return "", fmt.Errorf("%s: callback: %w: parameter %q repeated", provider, idconnect.ErrInvalidRequest, name)
 		case len(vs[0]) > idconnect.MaxCallbackValue:
-			return "", fmt.Errorf("oneid: callback: %w: parameter %q too long", idconnect.ErrInvalidRequest, name)
+			return "", fmt.Errorf("%s: callback: %w: parameter %q too long", provider, idconnect.ErrInvalidRequest, name)
 		}
 		return vs[0], nil
 	}
-	var e Error
+	e := Error{Provider: provider}
 	var sub1, sub2 string
 	for _, p := range []struct {
 		name string
@@ -134,7 +146,7 @@ func ParseError(q url.Values) error {
 		*p.dst = v
 	}
 	if sub1 != "" && sub2 != "" && sub1 != sub2 {
-		return fmt.Errorf("oneid: callback: %w: error_oneid and oneid_error differ", idconnect.ErrInvalidRequest)
+		return fmt.Errorf("%s: callback: %w: error_oneid and oneid_error differ", provider, idconnect.ErrInvalidRequest)
 	}
 	if sub1 == "" {
 		sub1 = sub2
@@ -146,33 +158,67 @@ func ParseError(q url.Values) error {
 	return &e
 }
 
-// CallError is a failed call to OneID that got an answer: it carries the
-// answer's x-request-id, which OneID support asks for, and wraps the
-// cause (an *idconnect.ProviderError for an error status, or a sentinel
-// such as idconnect.ErrMalformed). The request ID is a safe token (at
-// most 64 of letters, digits and "._-") or "".
+// CallbackError implements idconnect.CallbackErrorer: the Flow asks it
+// what an error redirect means. It reads error, error_description and the
+// sub-code (error_oneid or oneid_error, from cb.Extra) as [ParseError]
+// does, and always returns an error.
+func (c *Client) CallbackError(login *idconnect.Login, cb idconnect.Callback) error {
+	q := url.Values{}
+	for k, v := range cb.Extra {
+		q[k] = v
+	}
+	q.Set("error", cb.Error)
+	q.Set("error_description", cb.ErrorDescription)
+	if err := parseError(c.cfg.Name, q); err != nil {
+		return err
+	}
+	return &Error{Provider: c.cfg.Name}
+}
+
+// CallError is a failed call to OneID that got an answer which is not an
+// error status (a malformed answer, a redirect, a report that is not a
+// PDF): it carries the answer's x-request-id, which OneID support asks
+// for, and wraps the cause. An error status is an *idconnect.ProviderError
+// whose RequestID is set instead. [RequestID] reads either.
 type CallError struct {
 	Op        string // "token", "userinfo", "accounts", "ageverification", "report"
-	RequestID string
+	RequestID string // a safe token: at most 64 of letters, digits and "._-"
 	Err       error
 }
 
 func (e *CallError) Error() string {
-	if e.RequestID == "" {
-		return e.Err.Error()
-	}
 	return e.Err.Error() + " (x-request-id " + e.RequestID + ")"
 }
 
 func (e *CallError) Unwrap() error { return e.Err }
 
-// withRequestID wraps err with the answer's request ID, if it has one.
+// RequestID returns the x-request-id of the failed OneID call that err
+// reports, or "" when there is none (no answer, or none sent).
+func RequestID(err error) string {
+	var ce *CallError
+	if errors.As(err, &ce) {
+		return ce.RequestID
+	}
+	var pe *idconnect.ProviderError
+	if errors.As(err, &pe) {
+		return pe.RequestID
+	}
+	return ""
+}
+
+// withRequestID attaches the answer's request ID, if it has a safe one,
+// to err: into its *idconnect.ProviderError, or else in a *CallError.
 func withRequestID(op string, h http.Header, err error) error {
 	if err == nil {
 		return nil
 	}
 	id := requestID(h)
 	if id == "" {
+		return err
+	}
+	var pe *idconnect.ProviderError
+	if errors.As(err, &pe) {
+		pe.RequestID = id
 		return err
 	}
 	return &CallError{Op: op, RequestID: id, Err: err}
