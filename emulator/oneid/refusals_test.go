@@ -32,7 +32,7 @@ func TestTokenRefusals(t *testing.T) {
 			return f, "", "", ""
 		}, 401, "invalid_client", "HTTP Basic only"},
 		{"Bearer instead of Basic", nil, func(e *env, l *login) (url.Values, string, string, string) {
-			return l.tokenForm(l.code("janet-davidson")), "", "", "Bearer " + clientSecret
+			return l.tokenForm(l.code("janet-davidson")), "", "", "Bearer " + base64.StdEncoding.EncodeToString([]byte(clientID+":"+clientSecret))
 		}, 401, "invalid_client", "must be Basic"},
 		{"unknown client", nil, func(e *env, l *login) (url.Values, string, string, string) {
 			return l.tokenForm(l.code("janet-davidson")), "nobody", clientSecret, ""
