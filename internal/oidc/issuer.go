@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 
 	"fmt"
 	"net/url"
@@ -185,7 +186,18 @@ func (i *Issuer) VerifyJWS(ctx context.Context, compact string, algs []jose.Sign
 		return nil, err
 	}
 	for _, k := range keys {
-		if payload, err := jwx.Verify(compact, k.Key, algs); err == nil {
+		// A key bound to an algorithm verifies that algorithm only: an RSA
+		// key published for PS256 must not accept an RS256 signature,
+		// though the mathematics would allow it.
+		allowed := algs
+		if k.Algorithm != "" {
+			alg := jose.SignatureAlgorithm(k.Algorithm)
+			if !slices.Contains(algs, alg) {
+				continue
+			}
+			allowed = []jose.SignatureAlgorithm{alg}
+		}
+		if payload, err := jwx.Verify(compact, k.Key, allowed); err == nil {
 			return payload, nil
 		}
 	}

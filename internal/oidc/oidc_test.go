@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -462,5 +463,47 @@ func TestCheckIDToken(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"iss": want.Issuer, "sub": "s", "aud": "client-1", "iat": now.Unix(), "exp": now.Unix() + 60})
 	if _, err := CheckIDToken(b, noNonce); !errors.Is(err, idconnect.ErrTokenInvalid) {
 		t.Errorf("empty expected nonce accepted a token without one: %v", err)
+	}
+}
+
+// A key published for one algorithm verifies that algorithm only: an RSA
+// key whose JWK says PS256 does not accept an RS256 signature (RFC 7517
+// §4.4), though the mathematics would.
+func TestVerifyJWSBindsKeyToItsAlgorithm(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			_ = json.NewEncoder(w).Encode(map[string]any{"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks"})
+		case "/jwks":
+			_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "r1", Algorithm: "PS256", Use: "sig"}}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	iss := &Issuer{URL: srv.URL, Caller: &Caller{Provider: "test", HTTP: httpx.Outbound(srv.Client(), httpx.Options{}), MaxBytes: 64 << 10}, Now: newClock().Now}
+	sign := func(alg jose.SignatureAlgorithm) string {
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: "r1"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := s.Sign([]byte(`{"iss":"` + srv.URL + `"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := obj.CompactSerialize()
+		return out
+	}
+	both := []jose.SignatureAlgorithm{jose.PS256, jose.RS256}
+	if _, err := iss.VerifyJWS(context.Background(), sign(jose.PS256), both); err != nil {
+		t.Fatalf("PS256 under the PS256 key: %v", err)
+	}
+	if _, err := iss.VerifyJWS(context.Background(), sign(jose.RS256), both); !errors.Is(err, idconnect.ErrSignature) {
+		t.Fatalf("RS256 under a key published for PS256: err = %v, want ErrSignature", err)
 	}
 }
