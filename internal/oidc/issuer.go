@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"slices"
 
 	"fmt"
 	"net/url"
@@ -185,21 +184,26 @@ func (i *Issuer) VerifyJWS(ctx context.Context, compact string, algs []jose.Sign
 	if err != nil {
 		return nil, err
 	}
+	obj, err := jose.ParseSignedCompact(compact, algs)
+	if err != nil || len(obj.Signatures) != 1 {
+		return nil, sigErr("algorithm outside the allowlist, or not one compact JWS")
+	}
+	alg := obj.Signatures[0].Header.Algorithm
+	tried := 0
 	for _, k := range keys {
 		// A key bound to an algorithm verifies that algorithm only: an RSA
 		// key published for PS256 must not accept an RS256 signature,
 		// though the mathematics would allow it.
-		allowed := algs
-		if k.Algorithm != "" {
-			alg := jose.SignatureAlgorithm(k.Algorithm)
-			if !slices.Contains(algs, alg) {
-				continue
-			}
-			allowed = []jose.SignatureAlgorithm{alg}
+		if k.Algorithm != "" && k.Algorithm != alg {
+			continue
 		}
-		if payload, err := jwx.Verify(compact, k.Key, allowed); err == nil {
+		tried++
+		if payload, err := jwx.Verify(compact, k.Key, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)}); err == nil {
 			return payload, nil
 		}
+	}
+	if tried == 0 {
+		return nil, sigErr("algorithm " + alg + " is not the one the provider's key is published for")
 	}
 	return nil, sigErr("signature does not verify")
 }

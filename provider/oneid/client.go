@@ -12,10 +12,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/internal/httpx"
 	"github.com/idconnect/idconnect/internal/oidc"
 )
+
+// signatureAlgorithms is the ID token's allowlist, pinned here and never
+// taken from discovery: OneID signs with PS256; RS256 and ES256 are the
+// other algorithms an OIDC provider's keys commonly carry. A key published
+// with an alg verifies that algorithm only (internal/oidc), so an RS256
+// token under a key OneID publishes for PS256 is refused.
+var signatureAlgorithms = []jose.SignatureAlgorithm{jose.PS256, jose.RS256, jose.ES256}
 
 // Operation names in errors, CallError.Op and idconnect.ProviderError.Op.
 const (
@@ -47,7 +55,6 @@ type Client struct {
 	base   string // the issuer without a trailing slash
 	caller *oidc.Caller
 	issuer *oidc.Issuer
-	keys   *keySet
 }
 
 var (
@@ -90,7 +97,6 @@ func New(cfg Config) (*Client, error) {
 		MaxBytes: cfg.MaxResponseBytes,
 	}
 	c.issuer = &oidc.Issuer{URL: cfg.Issuer, Caller: c.caller, Now: c.now, MaxAge: cfg.CacheMaxAge}
-	c.keys = &keySet{issuer: c.issuer, caller: c.caller, now: c.now, maxAge: cfg.CacheMaxAge}
 	return c, nil
 }
 
@@ -208,7 +214,7 @@ func (c *Client) Exchange(ctx context.Context, login *idconnect.Login, cb idconn
 	if err != nil {
 		return nil, err
 	}
-	payload, err := c.keys.verify(ctx, tr.IDToken)
+	payload, err := c.issuer.VerifyJWS(ctx, tr.IDToken, signatureAlgorithms)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,9 @@ func (d *Data) Person() *idconnect.Person {
 	return p
 }
 
-func prov(source string) *idconnect.Provenance { return &idconnect.Provenance{Source: source} }
+func prov(source string) *idconnect.Provenance {
+	return &idconnect.Provenance{Source: source, Unverified: source == SourceUnverified}
+}
 
 // pick returns the verified value, else the unverified one (if valid
 // says so), each marked with its source.
