@@ -10,6 +10,10 @@ FUZZ_TARGETS = \
 	.:FuzzParseCallback \
 	.:FuzzBrowserSecret \
 	./emulator/myinfo:FuzzParsePKISign \
+	./emulator/oneid:FuzzParseBasicAuth \
+	./emulator/oneid:FuzzParseScope \
+	./emulator/oneid:FuzzPKCE \
+	./emulator/oneid:FuzzNormalizeSubCode \
 	./emulator/singpass:FuzzParseDPoPProof \
 	./emulator/singpass:FuzzParseClientAssertion \
 	./emulator/singpass:FuzzNormalizeURL \
@@ -18,11 +22,19 @@ FUZZ_TARGETS = \
 	./provider/myinfo:FuzzFlatten \
 	./provider/myinfo:FuzzParsePerson \
 	./provider/myinfo:FuzzPersonRoundTrip \
+	./provider/oneid:FuzzResources \
 	./provider/singpass:FuzzDecode
 
-.PHONY: test vet unit fuzz interop build
+.PHONY: test deps vet unit fuzz interop build
 
-test: vet unit fuzz interop
+test: deps vet unit fuzz interop
+
+# Debian packages the tests need: poppler-utils renders the OneID report
+# (pdftoppm) and reads its text (pdftotext). Installed when absent.
+deps:
+	@command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+		echo "installing poppler-utils (pdftoppm, pdftotext) for the PDF report tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
 build:
 	$(GO) build ./...
@@ -33,7 +45,7 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags interop ./interop/...
 
-unit:
+unit: deps
 	$(GO) test -race -count=1 ./...
 
 fuzz:
