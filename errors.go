@@ -43,6 +43,9 @@ var (
 	// subject the provider's token was issued for. The data belongs to the
 	// login only when the two agree.
 	ErrSubjectMismatch = errors.New("idconnect: provider data is for another subject")
+	// ErrProviderThrottled: the provider stopped further attempts for a
+	// while (OneID's SpamGuardBlocked): the person waits, then tries again.
+	ErrProviderThrottled = errors.New("idconnect: the provider is refusing further attempts for now")
 	// ErrProviderRefused: the provider answered with an error status
 	// (see the wrapped *ProviderError for details).
 	ErrProviderRefused = errors.New("idconnect: provider refused the request")

@@ -78,6 +78,10 @@ func classify(err error) apiError {
 			desc += ": the authorisation code may be reused or expired"
 		}
 		return apiError{status, "PROVIDER_REFUSED", "Provider refused the request.", desc + "."}
+	case errors.Is(err, idconnect.ErrProviderThrottled):
+		return apiError{http.StatusTooManyRequests, "PROVIDER_THROTTLED", "Too many attempts at the provider.", "The identity provider is refusing further attempts for now. Wait a while, then try again."}
+	case errors.Is(err, idconnect.ErrProviderRefused):
+		return apiError{http.StatusBadRequest, "PROVIDER_REFUSED", "Provider refused the request.", "The identity provider refused the request."}
 	case errors.Is(err, idconnect.ErrProviderUnavailable):
 		return apiError{http.StatusBadGateway, "PROVIDER_UNAVAILABLE", "Provider unavailable.", "The identity provider could not be reached or failed. Try again later."}
 	case errors.Is(err, idconnect.ErrSubjectMismatch):

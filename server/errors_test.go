@@ -31,6 +31,8 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("myinfo: person: %w", idconnect.ErrSubjectMismatch), 502, "PROVIDER_SUBJECT_MISMATCH"},
 		{&ratelimit.LimitError{RetryAfter: time.Second}, 429, "TOO_MANY_LOGINS"},
 		{errMethod, 405, "METHOD_NOT_ALLOWED"},
+		{fmt.Errorf("oneid: %w", idconnect.ErrProviderThrottled), 429, "PROVIDER_THROTTLED"},
+		{fmt.Errorf("x: %w", idconnect.ErrProviderRefused), 400, "PROVIDER_REFUSED"},
 		{errQueryTooLong, 414, "QUERY_TOO_LONG"},
 		{&idconnect.ProviderError{Provider: "myinfo", Op: "person", StatusCode: 503}, 502, "PROVIDER_UNAVAILABLE"},
 		{fmt.Errorf("myinfo: token: %w", idconnect.ErrProviderTimeout), 504, "PROVIDER_TIMEOUT"},

@@ -35,8 +35,8 @@ type Config struct {
 	// Flow runs the logins. Required.
 	Flow *idconnect.Flow
 	// SeedProvider is the name of the provider behind the seed routes
-	// (/users/me/external/myinfo…); "" means "myinfo". It must implement
-	// idconnect.Flattener, since those routes answer with sodata.
+	// (/users/me/external/myinfo…, /callback); "" leaves those routes out.
+	// It must implement idconnect.Flattener, since they answer with sodata.
 	SeedProvider string
 	// PublicURL is the service's base URL as browsers reach it, such as
 	// "https://app.example". The generic routes register
@@ -100,25 +100,26 @@ func New(cfg Config) (*Server, error) {
 	if s.documents == nil {
 		s.documents = &store.Memory{MaxBytes: 64 << 20}
 	}
-	if s.seed == "" {
-		s.seed = "myinfo"
-	}
-	p, ok := cfg.Flow.Provider(s.seed)
-	if !ok {
-		return nil, fmt.Errorf("server: no provider %q in the Flow", s.seed)
-	}
-	if _, ok := p.(idconnect.Flattener); !ok {
-		return nil, fmt.Errorf("server: provider %q cannot serve the seed routes (it has no sodata)", s.seed)
+	if s.seed != "" {
+		p, ok := cfg.Flow.Provider(s.seed)
+		if !ok {
+			return nil, fmt.Errorf("server: no provider %q in the Flow", s.seed)
+		}
+		if _, ok := p.(idconnect.Flattener); !ok {
+			return nil, fmt.Errorf("server: provider %q cannot serve the seed routes (it has no sodata)", s.seed)
+		}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	// Patterns without a method, so that getOnly answers every other
 	// method (HEAD included: ServeMux lets HEAD into GET routes) with 405.
-	s.mux.HandleFunc("/users/me/external/myinfo-redirect-login", s.getOnly(s.redirectLogin))
-	s.mux.HandleFunc("/users/me/external/myinfo/redirect-login", s.getOnly(s.redirectLogin))
-	s.mux.HandleFunc("/callback", s.getOnly(s.callback))
-	s.mux.HandleFunc("/users/me/external/myinfo", s.getOnly(s.person))
+	if s.seed != "" {
+		s.mux.HandleFunc("/users/me/external/myinfo-redirect-login", s.getOnly(s.redirectLogin))
+		s.mux.HandleFunc("/users/me/external/myinfo/redirect-login", s.getOnly(s.redirectLogin))
+		s.mux.HandleFunc("/callback", s.getOnly(s.callback))
+		s.mux.HandleFunc("/users/me/external/myinfo", s.getOnly(s.person))
+	}
 	if s.public != "" {
 		s.mux.HandleFunc("/login/{provider}", s.getOnly(s.login))
 		s.mux.HandleFunc("/callback/{provider}", s.getOnly(s.finish))

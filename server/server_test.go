@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -68,8 +67,9 @@ func newTestServer(t *testing.T, mutate func(*Config)) *testServer {
 	p := &stubProvider{}
 	logs := &bytes.Buffer{}
 	cfg := Config{
-		Flow:   &idconnect.Flow{Providers: map[string]idconnect.Provider{"myinfo": p}, Store: &store.Memory{}},
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Flow:         &idconnect.Flow{Providers: map[string]idconnect.Provider{"myinfo": p}, Store: &store.Memory{}},
+		SeedProvider: "myinfo",
+		Logger:       slog.New(slog.NewTextHandler(logs, nil)),
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -395,15 +395,24 @@ func TestNewRequiresFlow(t *testing.T) {
 	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Flow") {
 		t.Fatalf("New(Config{}) err = %v", err)
 	}
-	_, err := New(Config{Flow: &idconnect.Flow{Providers: map[string]idconnect.Provider{}}})
-	if err == nil || errors.Is(err, nil) {
-		t.Fatalf("New without the Myinfo provider err = %v", err)
+	_, err := New(Config{Flow: &idconnect.Flow{Providers: map[string]idconnect.Provider{}}, SeedProvider: "myinfo"})
+	if err == nil || !strings.Contains(err.Error(), `"myinfo"`) {
+		t.Fatalf("New with a seed provider the Flow lacks: err = %v", err)
+	}
+	s, err := New(Config{Flow: &idconnect.Flow{Providers: map[string]idconnect.Provider{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/users/me/external/myinfo-redirect-login", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("seed route without a seed provider: %d", rec.Code)
 	}
 }
 
 func TestNewRequiresFlattenerForSeedRoutes(t *testing.T) {
 	flow := &idconnect.Flow{Providers: map[string]idconnect.Provider{"myinfo": &struct{ idconnect.Provider }{&stubProvider{}}}, Store: &store.Memory{}}
-	if _, err := New(Config{Flow: flow}); err == nil || !strings.Contains(err.Error(), "sodata") {
+	if _, err := New(Config{Flow: flow, SeedProvider: "myinfo"}); err == nil || !strings.Contains(err.Error(), "sodata") {
 		t.Fatalf("New with a seed provider that has no sodata: err = %v", err)
 	}
 }

@@ -254,7 +254,7 @@ func TestLoadServiceConfigSingpassProblems(t *testing.T) {
 		want []string
 	}{
 		{"fapi without Singpass", map[string]string{"IDCONNECT_MYINFO_API": "fapi", "IDCONNECT_MYINFO_CLIENT_ID": "x"}, []string{"IDCONNECT_MYINFO_API is fapi"}},
-		{"v3 without Myinfo", map[string]string{"IDCONNECT_SINGPASS_ISSUER": "staging"}, []string{"IDCONNECT_MYINFO_API is v3", "IDCONNECT_SINGPASS_KEYS is required"}},
+		{"v3 without Myinfo", map[string]string{"IDCONNECT_MYINFO_API": "v3", "IDCONNECT_SINGPASS_ISSUER": "staging"}, []string{"IDCONNECT_MYINFO_API is v3", "IDCONNECT_SINGPASS_KEYS is required"}},
 		{"unknown API", map[string]string{"IDCONNECT_MYINFO_API": "v4"}, []string{"want v3 or fapi"}},
 		{"bad app and keys", map[string]string{"IDCONNECT_MYINFO_API": "fapi", "IDCONNECT_SINGPASS_ISSUER": "staging", "IDCONNECT_SINGPASS_APP": "corp",
 			"IDCONNECT_SINGPASS_KEYS": "/nonexistent/keys.json"}, []string{"IDCONNECT_SINGPASS_APP", "/nonexistent/keys.json"}},

@@ -18,6 +18,7 @@ import (
 	"github.com/idconnect/idconnect/internal/jwx"
 	"github.com/idconnect/idconnect/keyset"
 	"github.com/idconnect/idconnect/provider/myinfo"
+	"github.com/idconnect/idconnect/provider/oneid"
 	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/store"
@@ -48,8 +49,12 @@ type serviceConfig struct {
 	// Singpass is the Singpass FAPI configuration; nil when the service
 	// runs no Singpass provider (emulated mode fills it at build time).
 	Singpass *singpassConfig
-	// SeedAPI is the API behind the seed routes: "v3" or "fapi".
+	// SeedAPI is the API behind the seed routes: "v3", "fapi", or "" for
+	// none (a service with neither Myinfo v3 nor Singpass).
 	SeedAPI string
+	// OneID is the OneID configuration; nil when the service runs no
+	// OneID provider (emulated mode fills it at build time).
+	OneID *oneid.Config
 
 	// SecureCookie is true when the redirect URL is https: the binding
 	// cookie is then Secure and __Host- even behind a TLS-terminating proxy.
@@ -114,6 +119,9 @@ func defaultStoreMaxBytes() int64 {
 	}
 	return store.DefaultMaxBytes
 }
+
+// oneidVars are the variables that configure a real OneID.
+var oneidVars = []string{"IDCONNECT_ONEID_ENV", "IDCONNECT_ONEID_ISSUER", "IDCONNECT_ONEID_CLIENT_ID", "IDCONNECT_ONEID_CLIENT_SECRET"}
 
 // singpassVars are the variables that configure a real Singpass.
 var singpassVars = []string{"IDCONNECT_SINGPASS_ISSUER", "IDCONNECT_SINGPASS_CLIENT_ID", "IDCONNECT_SINGPASS_KEYS"}
@@ -199,18 +207,31 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	for _, v := range singpassVars {
 		singpassSet = singpassSet || env(v, "", "") != ""
 	}
-	cfg.Emulated = !v3Set && !singpassSet
+	oneidSet := false
+	for _, v := range oneidVars {
+		oneidSet = oneidSet || env(v, "", "") != ""
+	}
+	cfg.Emulated = !v3Set && !singpassSet && !oneidSet
 	cfg.MyinfoV3 = v3Set || cfg.Emulated
 	mc := &cfg.Myinfo
 	mc.RedirectURI = cfg.RedirectURL
 	mc.Attributes = splitList(env("IDCONNECT_MYINFO_ATTRIBUTES", "", defaultAttributes))
 	mc.Purpose = env("IDCONNECT_MYINFO_PURPOSE", "", defaultPurpose)
-	cfg.SeedAPI = strings.ToLower(env("IDCONNECT_MYINFO_API", "", "v3"))
+	// The seed routes run on Myinfo v3 when it is there, else on a
+	// configured Singpass; IDCONNECT_MYINFO_API chooses explicitly.
+	defaultAPI := ""
 	switch {
-	case cfg.SeedAPI != "v3" && cfg.SeedAPI != "fapi":
+	case cfg.MyinfoV3:
+		defaultAPI = "v3"
+	case singpassSet:
+		defaultAPI = "fapi"
+	}
+	cfg.SeedAPI = strings.ToLower(env("IDCONNECT_MYINFO_API", "", defaultAPI))
+	switch {
+	case cfg.SeedAPI != "" && cfg.SeedAPI != "v3" && cfg.SeedAPI != "fapi":
 		errs = append(errs, fmt.Errorf("IDCONNECT_MYINFO_API %q: want v3 or fapi", cfg.SeedAPI))
 	case cfg.SeedAPI == "v3" && !cfg.MyinfoV3:
-		errs = append(errs, errors.New("IDCONNECT_MYINFO_API is v3 (the default) but no Myinfo v3 is configured: set the IDCONNECT_MYINFO_* variables, or IDCONNECT_MYINFO_API=fapi"))
+		errs = append(errs, errors.New("IDCONNECT_MYINFO_API is v3 but no Myinfo v3 is configured: set the IDCONNECT_MYINFO_* variables, or IDCONNECT_MYINFO_API=fapi"))
 	case cfg.SeedAPI == "fapi" && !cfg.Emulated && !singpassSet:
 		errs = append(errs, errors.New("IDCONNECT_MYINFO_API is fapi but Singpass is not configured: set IDCONNECT_SINGPASS_ISSUER, IDCONNECT_SINGPASS_CLIENT_ID and IDCONNECT_SINGPASS_KEYS"))
 	}
@@ -220,6 +241,13 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 			errs = append(errs, err)
 		}
 		cfg.Singpass = sp
+	}
+	if oneidSet {
+		oc, err := loadOneIDConfig(env, cfg.RedirectURL)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		cfg.OneID = oc
 	}
 	if !v3Set {
 		return cfg, errors.Join(errs...)
@@ -297,6 +325,43 @@ func loadSingpassConfig(env func(name, seedName, def string) string, attributes 
 		}
 	}
 	return sp, errors.Join(errs...)
+}
+
+// loadOneIDConfig reads the IDCONNECT_ONEID_* variables and checks them by
+// building the client once. Its redirect URI is the generic route's,
+// /callback/oneid on the redirect URL's origin.
+func loadOneIDConfig(env func(name, seedName, def string) string, redirectURL string) (*oneid.Config, error) {
+	var errs []error
+	oc := &oneid.Config{
+		ClientID:     env("IDCONNECT_ONEID_CLIENT_ID", "", ""),
+		ClientSecret: idconnect.Secret(env("IDCONNECT_ONEID_CLIENT_SECRET", "", "")),
+		RedirectURI:  publicOrigin(redirectURL) + "/callback/oneid",
+		ReportPath:   env("IDCONNECT_ONEID_REPORT_PATH", "", ""),
+	}
+	switch e := strings.ToLower(env("IDCONNECT_ONEID_ENV", "", "")); e {
+	case "sandbox":
+		oc.Issuer = oneid.Sandbox
+	case "production":
+		oc.Issuer = oneid.Production
+	case "":
+		oc.Issuer = env("IDCONNECT_ONEID_ISSUER", "", "")
+	default:
+		errs = append(errs, fmt.Errorf("IDCONNECT_ONEID_ENV %q: want sandbox or production (or set IDCONNECT_ONEID_ISSUER)", e))
+	}
+	if scopes := env("IDCONNECT_ONEID_SCOPES", "", ""); scopes != "" {
+		oc.Scopes = strings.FieldsFunc(scopes, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	switch r := strings.ToLower(env("IDCONNECT_ONEID_REPORT", "", "off")); r {
+	case "on":
+		oc.FetchReport = true
+	case "off":
+	default:
+		errs = append(errs, fmt.Errorf("IDCONNECT_ONEID_REPORT %q: want on or off", r))
+	}
+	if _, err := oneid.New(*oc); err != nil {
+		errs = append(errs, err)
+	}
+	return oc, errors.Join(errs...)
 }
 
 // clientConfig is the provider/singpass configuration for these settings;

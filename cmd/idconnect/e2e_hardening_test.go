@@ -39,9 +39,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// personalData lists, for every Myinfo persona, values that must never
-// appear in a log: the UIN/FIN, the name, the birth date, the email, the
-// mobile number and the postal code.
+// personalData lists, for every Myinfo and OneID persona, values that must
+// never appear in a log: identifiers, names, birth dates, emails, phone
+// numbers, postal codes and account numbers.
 func personalData(t *testing.T) []string {
 	t.Helper()
 	people, err := personas.Myinfo()
@@ -68,6 +68,39 @@ func personalData(t *testing.T) []string {
 		for _, v := range []string{doc.UINFIN.Value, doc.Name.Value, doc.DOB.Value, doc.Email.Value, doc.Mobileno.Nbr.Value, doc.Regadd.Postal.Value} {
 			if len(v) >= 5 { // shorter values ("SG", "10") are too common to mean anything
 				out = append(out, v)
+			}
+		}
+	}
+	oneidPeople, err := personas.OneID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range oneidPeople {
+		var doc struct {
+			Name, Email, Birthdate string
+			PhoneNumber            string `json:"phone_number"`
+			Address                struct {
+				PostalCode string `json:"postal_code"`
+			}
+		}
+		if err := json.Unmarshal(p.Userinfo, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var accounts []struct {
+			AccountNumber string `json:"account_number"`
+			IBAN          string `json:"iban"`
+		}
+		_ = json.Unmarshal(p.Accounts, &accounts) // shapes are the personas package's to test
+		for _, v := range []string{p.Subject, doc.Name, doc.Email, doc.Birthdate, doc.PhoneNumber, doc.Address.PostalCode} {
+			if len(v) >= 5 {
+				out = append(out, v)
+			}
+		}
+		for _, a := range accounts {
+			for _, v := range []string{a.AccountNumber, a.IBAN} {
+				if len(v) >= 5 {
+					out = append(out, v)
+				}
 			}
 		}
 	}

@@ -16,17 +16,19 @@ import (
 
 	"github.com/idconnect/idconnect"
 	myinfoemu "github.com/idconnect/idconnect/emulator/myinfo"
+	oneidemu "github.com/idconnect/idconnect/emulator/oneid"
 	"github.com/idconnect/idconnect/emulator/personas"
 	singpassemu "github.com/idconnect/idconnect/emulator/singpass"
 	"github.com/idconnect/idconnect/keyset"
 	"github.com/idconnect/idconnect/provider/myinfo"
+	"github.com/idconnect/idconnect/provider/oneid"
 	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/server"
 	"github.com/idconnect/idconnect/store"
 )
 
-const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo v3 and Singpass FAPI emulators with freshly generated keys, not to Singpass. The people are invented test personas."
+const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo v3, Singpass FAPI and OneID emulators with freshly generated keys, not to Singpass or OneID. The people are invented test personas."
 
 // serve runs the service until ctx ends.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -61,6 +63,8 @@ type service struct {
 	myinfo  *myinfoemu.Server // the embedded Myinfo v3 emulator, nil when configured
 	// singpass is the embedded Singpass FAPI emulator, nil when configured.
 	singpass *singpassemu.Server
+	// oneid is the embedded OneID emulator, nil when configured.
+	oneid *oneidemu.Server
 	// clientSecret is the embedded emulator's client secret ("" when
 	// configured), kept so that tests can check it never reaches a log.
 	clientSecret idconnect.Secret
@@ -125,7 +129,10 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		spConfigs = configs
 	}
 	var jwks json.RawMessage
-	seed := "myinfo"
+	var seed string
+	if cfg.SeedAPI == "v3" {
+		seed = "myinfo"
+	}
 	for i, sp := range spConfigs {
 		sc := sp.clientConfig(cfg.RedirectURL)
 		sc.HTTPClient = outbound()
@@ -141,6 +148,27 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		if jwks, err = sp.Keys.PublicJSON(); err != nil {
 			return nil, err
 		}
+	}
+
+	oc := cfg.OneID
+	if cfg.Emulated {
+		emu, c, err := embeddedOneID(cfg)
+		if err != nil {
+			return nil, err
+		}
+		emulators["oneid"] = emu
+		svc.oneid = emu
+		oc = c
+	}
+	if oc != nil {
+		c := *oc
+		c.HTTPClient = outbound()
+		c.Now = cfg.Now
+		client, err := oneid.New(c)
+		if err != nil {
+			return nil, err
+		}
+		providers["oneid"] = client
 	}
 
 	flow := &idconnect.Flow{
@@ -167,6 +195,44 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	svc.handler = srv
 	return svc, nil
 }
+
+// embeddedOneID builds the OneID emulator served under /emulator/oneid on
+// the service's own origin, with one registered client whose secret is
+// fresh, and the client configuration for it: every scope, the report too.
+func embeddedOneID(cfg *serviceConfig) (*oneidemu.Server, *oneid.Config, error) {
+	public := publicOrigin(cfg.RedirectURL)
+	people, err := personas.OneID()
+	if err != nil {
+		return nil, nil, err
+	}
+	secret := make([]byte, 20)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, nil, err
+	}
+	c := &oneid.Config{
+		Issuer:       public + "/emulator/oneid",
+		ClientID:     "idconnect-oneid",
+		ClientSecret: idconnect.Secret(fmt.Sprintf("%x", secret)),
+		RedirectURI:  public + "/callback/oneid",
+		Scopes:       embeddedOneIDScopes,
+		FetchReport:  true,
+		// The emulator is this process, reached on loopback.
+		AllowInsecureHTTP: true,
+	}
+	emu, err := oneidemu.New(oneidemu.Config{
+		Issuer:   c.Issuer,
+		Personas: people,
+		Clients:  []oneidemu.Client{{ID: c.ClientID, Secret: c.ClientSecret.Reveal(), RedirectURIs: []string{c.RedirectURI}}},
+		Now:      cfg.Now,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return emu, c, nil
+}
+
+// embeddedOneIDScopes is everything the embedded OneID emulator can show.
+var embeddedOneIDScopes = []string{"openid", "profile", "date_of_birth", "address", "email", "phone", "fraud", "age_over_18", "accounts", "accounts.balances"}
 
 // Names of the embedded Singpass providers: a Myinfo app and a Login app
 // of the embedded emulator, sharing one key set.

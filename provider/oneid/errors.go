@@ -20,7 +20,7 @@ var (
 	// ErrSpamGuardBlocked: OneID temporarily blocked the person because
 	// too many requests were made. Retrying at once will not help. It
 	// also matches idconnect.ErrProviderRefused.
-	ErrSpamGuardBlocked = fmt.Errorf("%w: OneID's spam guard blocked the person for now", idconnect.ErrProviderRefused)
+	ErrSpamGuardBlocked = fmt.Errorf("%w: OneID's spam guard blocked the person for now", idconnect.ErrProviderThrottled)
 )
 
 // Sub-codes OneID documents (the part after SubCodePrefix). OneID warns
