@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -270,5 +271,46 @@ func TestLoadServiceConfigSingpassProblems(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Real OneID is configured by environment, client id and secret; the
+// redirect URI is the generic route's, and the seed routes are left out
+// when neither Myinfo v3 nor Singpass runs.
+func TestLoadServiceConfigOneID(t *testing.T) {
+	env := map[string]string{
+		"IDCONNECT_ONEID_ENV":           "sandbox",
+		"IDCONNECT_ONEID_CLIENT_ID":     "client-1",
+		"IDCONNECT_ONEID_CLIENT_SECRET": "s3cret-value",
+		"IDCONNECT_ONEID_SCOPES":        "openid profile accounts accounts.balances",
+		"IDCONNECT_ONEID_REPORT":        "on",
+		"IDCONNECT_REDIRECT_URL":        "https://app.example/callback",
+	}
+	cfg, err := loadServiceConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Emulated || cfg.MyinfoV3 || cfg.SeedAPI != "" || cfg.OneID == nil || cfg.OneID.Issuer != "https://controller.sandbox.myoneid.co.uk" ||
+		cfg.OneID.RedirectURI != "https://app.example/callback/oneid" || !cfg.OneID.FetchReport || len(cfg.OneID.Scopes) != 4 {
+		t.Fatalf("config: %+v %+v", cfg, cfg.OneID)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", cfg, cfg.OneID, cfg.OneID), "s3cret-value") {
+		t.Fatal("the client secret prints")
+	}
+	svc, err := buildService(cfg, nil, "127.0.0.1:3001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	svc.handler.ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example/users/me/external/myinfo-redirect-login", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("seed route without Myinfo: %d", rec.Code)
+	}
+
+	env["IDCONNECT_ONEID_SCOPES"] = "openid accounts.balances"
+	env["IDCONNECT_ONEID_REPORT"] = "maybe"
+	if _, err := loadServiceConfig(func(k string) string { return env[k] }); err == nil ||
+		!strings.Contains(err.Error(), "IDCONNECT_ONEID_REPORT") || !strings.Contains(err.Error(), "accounts") {
+		t.Fatalf("bad OneID settings: err = %v", err)
 	}
 }
