@@ -41,7 +41,16 @@
 // checks that profile with go-jose and the standard library only: the
 // whole flow and the refusals (wrong or misplaced secret, missing or wrong
 // PKCE verifier, other redirect_uri, a code used twice, no PKCE, a denied
-// consent, resources without a token or scope).
+// consent, resources without a token or scope). oneid_test.go runs
+// provider/oneid through idconnect.Flow and store.Memory against it, with
+// every OneID person of emulator/personas handed to the peer (OP_PERSONS,
+// OP_ACCOUNTS): the whole flow per person (userinfo, age verification,
+// accounts with balances and the report compared with the person's data),
+// narrower scopes, RFC 9207 when the peer sends iss, and refusals (wrong
+// secret, other PKCE verifier, a code redeemed twice, a replayed callback,
+// another login's nonce, an expired ID token, a second instance's JWKS or
+// key under our kid, a mix-up with a second instance's valid ID token, a
+// forged iss, a denied consent with error_oneid).
 //
 // A missing node, npm or package is a test failure, never a skip.
 package oidcprovider

@@ -66,9 +66,13 @@ type providerConfig struct {
 	// Persons (OP_PERSONS) are, with the FAPI profile, Myinfo v3 persons
 	// (NRIC → item → JSON) for userinfo's person_info, an NRIC the peer
 	// lacks becoming an account; with OneID's, personas (a key such as
-	// "janet" → OneID /userinfo claim → JSON), added to or replacing the
-	// built-in "janet" (seed 002's Janet Davidson, the default persona).
+	// "janet-davidson" → OneID /userinfo claim → JSON) instead of the
+	// built-in "janet" (seed 002's Janet Davidson).
 	Persons map[string]map[string]json.RawMessage
+	// DefaultPersona (OneID only, OP_DEFAULT_PERSONA) is the Persons key
+	// logged in when the authorization request has no persona= (default:
+	// the first key in sorted order).
+	DefaultPersona string
 	// Accounts (OneID only, OP_ACCOUNTS) are the personas' /accounts
 	// answers (persona key → JSON array).
 	Accounts map[string]json.RawMessage
@@ -117,8 +121,8 @@ func startProvider(t *testing.T, cfg providerConfig) *providerPeer {
 		t.Fatalf("providerConfig: unknown Profile %q", cfg.Profile)
 	case oneID && (cfg.JWKSURI != "" || cfg.JWKS != nil || cfg.IDTokenEnc != "" || cfg.UserinfoEnc != "" || cfg.DPoPNonce):
 		t.Fatalf("providerConfig: JWKSURI, JWKS, IDTokenEnc, UserinfoEnc and DPoPNonce are FAPI settings")
-	case !oneID && (cfg.ClientSecret != "" || cfg.Accounts != nil || cfg.Scopes != nil || cfg.CallbackISS):
-		t.Fatalf("providerConfig: ClientSecret, Accounts, Scopes and CallbackISS are OneID settings")
+	case !oneID && (cfg.ClientSecret != "" || cfg.Accounts != nil || cfg.Scopes != nil || cfg.CallbackISS || cfg.DefaultPersona != ""):
+		t.Fatalf("providerConfig: ClientSecret, Accounts, Scopes, CallbackISS and DefaultPersona are OneID settings")
 	case oneID && cfg.ClientSecret == "":
 		t.Fatalf("providerConfig: the OneID profile needs a ClientSecret")
 	case oneID:
@@ -162,6 +166,9 @@ func startProvider(t *testing.T, cfg providerConfig) *providerPeer {
 	}
 	if cfg.CallbackISS {
 		env = append(env, "OP_CALLBACK_ISS=1")
+	}
+	if cfg.DefaultPersona != "" {
+		env = append(env, "OP_DEFAULT_PERSONA="+cfg.DefaultPersona)
 	}
 
 	cmd := exec.Command(node, "server.js")

@@ -21,7 +21,8 @@
 //                  iss = the issuer (no trailing slash), aud = client_id
 //   userinfo       GET /userinfo with the Bearer token: plain JSON, OneID's
 //                  claims for the granted scopes (below)
-//   resources      GET /ageverification → {"age_over_18": bool}; GET
+//   resources      GET /ageverification → {"age_over_18": bool} (one
+//                  member per granted age_over_NN scope, if any); GET
 //                  /accounts → the persona's accounts (the accounts scope is
 //                  required, else 400; "balance" only with
 //                  accounts.balances); GET /userinfo/report → a one-page
@@ -35,7 +36,8 @@
 // services page): openid → sub; profile → name, given_name, family_name;
 // date_of_birth → birthdate; address → address; email → email; phone →
 // phone_number; age_over_18 → age_over_18 (computed from birthdate when the
-// persona does not set it); fraud → fraud; idscan → idscan. unverified_claims
+// persona does not set it; so for an age_over_NN scope added by OP_SCOPES);
+// fraud → fraud; idscan → idscan. unverified_claims
 // (user-provided data, not verified by OneID) comes with any of profile,
 // date_of_birth, address, email, phone, holding only the claims those
 // scopes release. Plain scopes (no userinfo claims): accounts,
@@ -46,25 +48,30 @@
 // sign_in_refresh, sign_up, sign_up_plus, id_live, id_check, id_proof,
 // id_assure and id_scan; OP_SCOPES adds more.
 //
-// Personas: "janet" (the default) is seed 002's Janet Davidson (sub
-// 6f35afb8-42ee-5b82-88be-29ee7dc0f762), with the seed's /userinfo claims
-// and account. OP_PERSONS adds or replaces personas; persona=<key> on
-// /v2/authorize picks one and consent=deny refuses (remembered in cookies
-// scoped to /interaction).
+// Personas: without OP_PERSONS, one, "janet": seed 002's Janet Davidson
+// (sub 6f35afb8-42ee-5b82-88be-29ee7dc0f762) with the seed's /userinfo
+// claims and account. OP_PERSONS replaces it. persona=<key> on
+// /v2/authorize picks a persona (else OP_DEFAULT_PERSONA, else the first
+// of OP_PERSONS) and consent=deny refuses (remembered in cookies scoped to
+// /interaction).
 //
 // Environment (one static client; OP_PORT as in server.js):
 //   OP_CLIENT_ID        client_id (required)
 //   OP_CLIENT_SECRET    client_secret (required)
 //   OP_REDIRECT_URIS    registered redirect URIs, comma-separated (required)
-//   OP_PERSONS          personas: a JSON object, key ([A-Za-z0-9_-]{1,64}) →
+//   OP_PERSONS          personas, instead of the built-in Janet: a JSON
+//                       object, key ([A-Za-z0-9_-]{1,64}) →
 //                       the persona's /userinfo claims as OneID names them
 //                       (sub, name, given_name, family_name, email,
 //                       birthdate, phone_number, address{…}, fraud{…},
 //                       unverified_claims{claims{…}}, age_over_18, …); a
 //                       persona without a sub gets a UUID made from the
 //                       SHA-256 of its key
-//   OP_ACCOUNTS         the personas' /accounts answers: a JSON object, key →
-//                       array of accounts (each may have a "balance")
+//   OP_ACCOUNTS         the personas' /accounts answers (with OP_PERSONS): a
+//                       JSON object, key → array of accounts (each may have
+//                       a "balance"); a persona without one has none
+//   OP_DEFAULT_PERSONA  the persona logged in without persona= (default:
+//                       OP_PERSONS's first)
 //   OP_SCOPES           extra plain scopes, comma- or space-separated
 //   OP_CALLBACK_ISS     "1": keep iss on the callback and
 //                       authorization_response_iss_parameter_supported in
@@ -132,7 +139,7 @@ const JANET_ACCOUNTS = [{
   sort_code: '012345',
   balance: { amount: '123.45', currency: 'GBP' },
 }];
-const DEFAULT_PERSONA = 'janet';
+const BUILTIN_PERSONA = 'janet';
 
 // Scope → the /userinfo claims it releases; unverified_claims' inner
 // claims are filtered by UNVERIFIED_BY_SCOPE.
@@ -160,6 +167,10 @@ const extraScopes = String(env.OP_SCOPES || '').split(/[\s,]+/).filter(Boolean);
 for (const s of extraScopes) {
   if (!/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(s)) die(`OP_SCOPES: ${JSON.stringify(s)} is not a scope token`);
 }
+// age_over_NN scopes beyond age_over_18 (OP_SCOPES) release their claim
+// like age_over_18 does.
+const AGE_SCOPE = /^age_over_([0-9]{1,3})$/;
+for (const s of extraScopes) if (AGE_SCOPE.test(s)) SCOPE_CLAIMS[s] = [s];
 const PLAIN_SCOPES = [...new Set(['accounts', 'accounts.balances', 'accounts.bank_address', 'pep_and_sanctions',
   'dbs', 'rtw', ...PRODUCTS.map((p) => `product:${p}`), ...extraScopes])].filter((s) => !SCOPE_CLAIMS[s]);
 
@@ -175,8 +186,9 @@ function parseObject(name) {
   return v;
 }
 
-const persons = { [DEFAULT_PERSONA]: JANET, ...parseObject('OP_PERSONS') };
-const accountLists = { [DEFAULT_PERSONA]: JANET_ACCOUNTS, ...parseObject('OP_ACCOUNTS') };
+// OP_PERSONS, when set, replaces the built-in Janet.
+const persons = env.OP_PERSONS ? parseObject('OP_PERSONS') : { [BUILTIN_PERSONA]: JANET };
+const accountLists = env.OP_PERSONS ? parseObject('OP_ACCOUNTS') : { [BUILTIN_PERSONA]: JANET_ACCOUNTS };
 const ACCOUNTS = {}; // persona key → { sub, claims, accounts }
 for (const [key, claims] of Object.entries(persons)) {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(key) || !claims || typeof claims !== 'object' || Array.isArray(claims)) {
@@ -196,6 +208,8 @@ for (const [key, list] of Object.entries(accountLists)) {
   }
   ACCOUNTS[key].accounts = list;
 }
+const defaultPersona = env.OP_DEFAULT_PERSONA || Object.keys(ACCOUNTS)[0];
+if (!ACCOUNTS[defaultPersona]) die(`OP_DEFAULT_PERSONA: ${JSON.stringify(defaultPersona)} is not a persona`);
 const bySub = {};
 for (const [key, acct] of Object.entries(ACCOUNTS)) {
   if (bySub[acct.sub]) die(`OP_PERSONS: ${key} has the sub of another persona`);
@@ -214,17 +228,22 @@ function ageOver(birthdate, years) {
   return age >= years;
 }
 
-function ageOver18(claims) {
-  return typeof claims.age_over_18 === 'boolean' ? claims.age_over_18 : ageOver(claims.birthdate, 18);
+// ageClaim is a persona's age_over_NN: as given, else from its birthdate.
+function ageClaim(claims, name) {
+  const m = AGE_SCOPE.exec(name);
+  if (typeof claims[name] === 'boolean') return claims[name];
+  return m ? ageOver(claims.birthdate, Number(m[1])) : undefined;
 }
 
 // userinfoClaims is a persona's claims for the granted scopes (as a set);
 // oidc-provider then keeps only the claims those scopes release.
 function userinfoClaims(acct, granted) {
   const out = { ...acct.claims };
-  const over = ageOver18(acct.claims);
-  if (over === undefined) delete out.age_over_18;
-  else out.age_over_18 = over;
+  for (const [scope] of Object.entries(SCOPE_CLAIMS).filter(([k]) => AGE_SCOPE.test(k))) {
+    const over = ageClaim(acct.claims, scope);
+    if (over === undefined) delete out[scope];
+    else out[scope] = over;
+  }
   const inner = acct.claims.unverified_claims?.claims;
   if (inner && typeof inner === 'object') {
     const keep = {};
@@ -369,13 +388,17 @@ provider.use(async (ctx, next) => {
   const scopes = new Set(String(at.scope || '').split(' '));
   switch (ctx.path) {
     case '/ageverification': {
-      const over = ageOver18(acct.claims);
-      if (over === undefined) {
+      // One member per granted age_over_NN scope; age_over_18 (the
+      // seed's answer) when none was granted.
+      const names = [...scopes].filter((x) => AGE_SCOPE.test(x));
+      const body = {};
+      for (const n of names.length ? names : ['age_over_18']) body[n] = ageClaim(acct.claims, n);
+      if (Object.values(body).includes(undefined)) {
         ctx.status = 400;
-        ctx.body = { error: 'invalid_request', error_description: 'the persona has no birthdate or age_over_18' };
+        ctx.body = { error: 'invalid_request', error_description: 'the persona has no birthdate or age_over_NN' };
         return undefined;
       }
-      ctx.body = { age_over_18: over };
+      ctx.body = body;
       return undefined;
     }
     case '/accounts':
@@ -398,6 +421,6 @@ provider.use(async (ctx, next) => {
   }
 });
 
-nonInteractiveLogin(provider, { authPath: AUTH_PATH, accounts: ACCOUNTS, defaultPersona: DEFAULT_PERSONA });
+nonInteractiveLogin(provider, { authPath: AUTH_PATH, accounts: ACCOUNTS, defaultPersona });
 
 await serve(server, provider, issuer, clientId);

@@ -129,9 +129,10 @@ func startOneID(t *testing.T, mod func(*providerConfig)) *oneIDPeer {
 	t.Helper()
 	cfg := providerConfig{
 		Profile: profileOneID, ClientID: oneIDClientID, ClientSecret: randomString(t, 32),
-		RedirectURIs: []string{oneIDRedirectURI},
-		Persons:      map[string]map[string]json.RawMessage{"janet": rawObject(t, janetUserinfo)},
-		Accounts:     map[string]json.RawMessage{"janet": json.RawMessage(janetAccounts)},
+		RedirectURIs:   []string{oneIDRedirectURI},
+		Persons:        map[string]map[string]json.RawMessage{"janet": rawObject(t, janetUserinfo)},
+		Accounts:       map[string]json.RawMessage{"janet": json.RawMessage(janetAccounts)},
+		DefaultPersona: "janet",
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -523,7 +524,8 @@ func TestOneIDSmokeEnforcement(t *testing.T) {
 
 // TestOneIDSmokePersonas: persona=<key> picks a persona given to the peer
 // (its sub made from its key when it has none), accounts.balances gates
-// the balances, and CallbackISS puts iss back on the callback.
+// the balances, an age_over_NN scope from Scopes is answered, and
+// CallbackISS puts iss back on the callback.
 func TestOneIDSmokePersonas(t *testing.T) {
 	gary := map[string]json.RawMessage{
 		"name": json.RawMessage(`"Gary Humphrey"`), "given_name": json.RawMessage(`"Gary"`),
@@ -534,12 +536,12 @@ func TestOneIDSmokePersonas(t *testing.T) {
 		cfg.Persons["gary"] = gary
 		cfg.Accounts["gary"] = json.RawMessage(`[{"currency":"GBP","account_number":"87654321","sort_code":"999998","balance":{"amount":"0.10","currency":"GBP"}}]`)
 		cfg.CallbackISS = true
-		cfg.Scopes = []string{"oneid:product:id_assure"}
+		cfg.Scopes = []string{"oneid:product:id_assure", "age_over_21"}
 	})
 	if p.disc.ISSParameter == nil || !*p.disc.ISSParameter {
 		t.Errorf("CallbackISS: discovery authorization_response_iss_parameter_supported %v, want true", p.disc.ISSParameter)
 	}
-	scopes := []string{"openid", "profile", "date_of_birth", "fraud", "age_over_18", "accounts", "oneid:product:id_assure"}
+	scopes := []string{"openid", "profile", "date_of_birth", "fraud", "age_over_18", "age_over_21", "accounts", "oneid:product:id_assure"}
 	l := p.login(t, scopes, url.Values{"persona": {"gary"}}, false)
 	if l.Callback.Get("iss") != p.Issuer {
 		t.Errorf("CallbackISS: callback %v, want iss=%s", l.Callback, p.Issuer)
@@ -561,8 +563,13 @@ func TestOneIDSmokePersonas(t *testing.T) {
 	want := maps.Clone(gary)
 	want["sub"] = json.RawMessage(`"` + sub + `"`)
 	want["age_over_18"] = json.RawMessage("true")
+	want["age_over_21"] = json.RawMessage("true")
 	compareClaims(t, "gary's userinfo", body, want)
-	resp, body := bearerGet(t, p.Issuer+"/accounts", tok.AccessToken)
+	resp, body := bearerGet(t, p.Issuer+"/ageverification", tok.AccessToken)
+	if resp.StatusCode != http.StatusOK || !jsonEqual(t, body, []byte(`{"age_over_18":true,"age_over_21":true}`)) {
+		t.Errorf("/ageverification: HTTP %d %s, want age_over_18 and age_over_21 true", resp.StatusCode, body)
+	}
+	resp, body = bearerGet(t, p.Issuer+"/accounts", tok.AccessToken)
 	if resp.StatusCode != http.StatusOK || string(body) != `[{"currency":"GBP","account_number":"87654321","sort_code":"999998"}]` {
 		t.Errorf("/accounts without accounts.balances: HTTP %d %s, want gary's account without its balance", resp.StatusCode, body)
 	}
