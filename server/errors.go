@@ -45,6 +45,16 @@ type apiError struct {
 func classify(err error) apiError {
 	var perr *idconnect.ProviderError
 	switch {
+	case errors.Is(err, errResultUnauthorized):
+		return apiError{http.StatusUnauthorized, "RESULT_UNAUTHORIZED", "API key required.", "Fetching a result needs the service's API key as a Bearer token."}
+	case errors.Is(err, errResultUnknown):
+		return apiError{http.StatusNotFound, "RESULT_UNKNOWN", "Unknown result.", "This result handle is unknown or too old to remember."}
+	case errors.Is(err, errResultUsed):
+		return apiError{http.StatusGone, "RESULT_USED", "Result already fetched.", "This result was already fetched; a result can be fetched once."}
+	case errors.Is(err, errResultExpired):
+		return apiError{http.StatusGone, "RESULT_EXPIRED", "Result expired.", "This result was not fetched in time and is gone. The person must log in again."}
+	case errors.Is(err, errNotReady):
+		return apiError{http.StatusServiceUnavailable, "NOT_READY", "Not ready.", "The service cannot take logins now (its store is unreachable, or it is shutting down)."}
 	case errors.Is(err, errDocumentUnknown):
 		return apiError{http.StatusNotFound, "DOCUMENT_UNKNOWN", "Unknown document.", "This document link is unknown, was already used, expired, or belongs to another browser."}
 	case errors.Is(err, errQueryTooLong):
@@ -108,10 +118,28 @@ const statusClientClosed = 499
 // of this module carry no personal data, secrets or provider free text
 // (ProviderError leaves its description out), so logging them is safe.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	a, ok := s.logError(r, err)
+	if !ok {
+		return
+	}
+	var limited *ratelimit.LimitError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+	}
+	writeJSON(w, a.status, envelope{
+		Message: a.message,
+		Code:    a.code,
+		Error:   errorDetail{Title: a.message, Description: a.description, Code: a.code, Data: nil},
+	})
+}
+
+// logError classifies err and logs it; false means the client went away
+// and wants no answer.
+func (s *Server) logError(r *http.Request, err error) (apiError, bool) {
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "client closed",
 			slog.String("route", r.Pattern), slog.Int("status", statusClientClosed))
-		return
+		return apiError{}, false
 	}
 	a := classify(err)
 	level := slog.LevelWarn
@@ -125,15 +153,33 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			slog.Int("status", perr.StatusCode), slog.String("code", idconnect.SafeCode(perr.Code)), slog.String("request_id", idconnect.SafeCode(perr.RequestID))))
 	}
 	s.log.LogAttrs(r.Context(), level, "request failed", attrs...)
-	var limited *ratelimit.LimitError
-	if errors.As(err, &limited) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+	return a, true
+}
+
+// loginError counts a failed login request under its provider and the
+// answer's code, and answers it.
+func (s *Server) loginError(w http.ResponseWriter, r *http.Request, provider string, err error) {
+	if r.Context().Err() == nil || !errors.Is(err, context.Canceled) {
+		s.countFailed(provider, err)
 	}
-	writeJSON(w, a.status, envelope{
-		Message: a.message,
-		Code:    a.code,
-		Error:   errorDetail{Title: a.message, Description: a.description, Code: a.code, Data: nil},
-	})
+	s.writeError(w, r, err)
+}
+
+// callbackError is loginError for a provider's redirect: with a return URL
+// the browser goes back to the application with the error's code (a fixed
+// word, nothing personal), since the application, not this service, talks
+// to the person.
+func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, provider string, err error) {
+	if s.returnURL == nil {
+		s.loginError(w, r, provider, err)
+		return
+	}
+	a, ok := s.logError(r, err)
+	if !ok {
+		return
+	}
+	s.countFailed(provider, err)
+	s.redirectToApp(w, "error", a.code)
 }
 
 // writeJSON answers v as JSON. URLs keep their "&" literally, as the seed

@@ -1,7 +1,14 @@
 // Package server is idconnect's HTTP service: the seed-compatible Myinfo
-// routes, health checks, a small demo page, and the mount point for the
-// embedded provider emulators. Errors become HTTP answers in one place
-// (classify), in the seed's error envelope.
+// routes, the generic routes of every provider, the one-time result
+// handoff to an application's backend, health and readiness checks,
+// Prometheus metrics, the OpenAPI description of the API, a small demo
+// page, and the mount point for the embedded provider emulators. Errors
+// become HTTP answers in one place (classify), in the seed's error
+// envelope.
+//
+// Every request gets a request id (the client's X-Request-Id when it is a
+// sane token, else a fresh one), echoed in the answer and carried on every
+// log line of that request.
 //
 // Every answer carries security headers that forbid framing, sniffing,
 // caching and Referer leaks; pages allow only the scripts and styles they
@@ -24,6 +31,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/ratelimit"
@@ -69,6 +78,31 @@ type Config struct {
 	// X-Real-IP). Empty means the connection's address. Set it only behind
 	// a proxy that overwrites the header: a client can forge it otherwise.
 	ClientIPHeader string
+
+	// ReturnURL, when set, turns on the result handoff for applications
+	// whose backend, not the browser, should receive the data: the generic
+	// callback (and the seed's /callback) then redirect the browser to
+	// ReturnURL with a one-time "result" handle (or an "error" code), and
+	// the backend fetches GET /results/{handle} with APIKey, once, within
+	// ResultTTL. It must be an absolute http(s) URL.
+	ReturnURL string
+	// APIKey authenticates the backend's result fetches (Authorization:
+	// Bearer). Required with ReturnURL.
+	APIKey idconnect.Secret
+	// Results keeps handed-off results until their fetch; nil means a
+	// store.Memory of 64 MiB. Values reach it sealed with ResultKey.
+	Results store.Store
+	// ResultKey is the AES-256-GCM key (ResultKeySize bytes) that seals
+	// results at rest; nil means a random key for this process, which
+	// does for one instance with a memory store, not for a shared store.
+	ResultKey []byte
+
+	// Metrics receive the service's metrics and are served at /metrics;
+	// nil means a fresh set (see NewMetrics).
+	Metrics *Metrics
+	// Now is the clock of document and result expiry; it must be the
+	// clock of the Documents and Results stores. Nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP service. Create it with New.
@@ -83,6 +117,17 @@ type Server struct {
 	limiter   ratelimit.Limiter
 	ipHeader  string
 	mux       *http.ServeMux
+	// patterns lists every API route registered on mux, for the OpenAPI
+	// check; emulator mounts and the not-found fallback are not API.
+	patterns []string
+
+	returnURL *url.URL
+	apiKey    idconnect.Secret
+	results   store.Store
+	sealer    *sealer
+	metrics   *Metrics
+	now       func() time.Time
+	draining  atomic.Bool
 }
 
 // New checks cfg and builds the routes.
@@ -96,9 +141,43 @@ func New(cfg Config) (*Server, error) {
 	if s.limiter == nil {
 		s.limiter = &ratelimit.TokenBucket{}
 	}
+	s.now = cfg.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.metrics = cfg.Metrics
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
 	s.documents = cfg.Documents
 	if s.documents == nil {
-		s.documents = &store.Memory{MaxBytes: 64 << 20}
+		s.documents = &store.Memory{MaxBytes: 64 << 20, Now: cfg.Now}
+	}
+	s.documents = s.metrics.Store("documents", s.documents)
+	if cfg.ReturnURL != "" {
+		u, err := url.Parse(cfg.ReturnURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Fragment != "" {
+			return nil, errors.New("server: ReturnURL must be an absolute http(s) URL without a fragment")
+		}
+		if len(cfg.APIKey) == 0 {
+			return nil, errors.New("server: APIKey is required with ReturnURL")
+		}
+		key := cfg.ResultKey
+		if key == nil {
+			key = make([]byte, ResultKeySize)
+			if _, err := rand.Read(key); err != nil {
+				return nil, err
+			}
+		}
+		if s.sealer, err = newSealer(key); err != nil {
+			return nil, err
+		}
+		s.returnURL, s.apiKey = u, cfg.APIKey
+		s.results = cfg.Results
+		if s.results == nil {
+			s.results = &store.Memory{MaxBytes: 64 << 20, Now: cfg.Now}
+		}
+		s.results = s.metrics.Store("results", s.results)
 	}
 	if s.seed != "" {
 		p, ok := cfg.Flow.Provider(s.seed)
@@ -112,30 +191,37 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = slog.New(requestIDHandler{s.log.Handler()})
 	// Patterns without a method, so that getOnly answers every other
 	// method (HEAD included: ServeMux lets HEAD into GET routes) with 405.
 	if s.seed != "" {
-		s.mux.HandleFunc("/users/me/external/myinfo-redirect-login", s.getOnly(s.redirectLogin))
-		s.mux.HandleFunc("/users/me/external/myinfo/redirect-login", s.getOnly(s.redirectLogin))
-		s.mux.HandleFunc("/callback", s.getOnly(s.callback))
-		s.mux.HandleFunc("/users/me/external/myinfo", s.getOnly(s.person))
+		s.route("/users/me/external/myinfo-redirect-login", s.getOnly(s.redirectLogin))
+		s.route("/users/me/external/myinfo/redirect-login", s.getOnly(s.redirectLogin))
+		s.route("/callback", s.getOnly(s.callback))
+		s.route("/users/me/external/myinfo", s.getOnly(s.person))
 	}
 	if s.public != "" {
-		s.mux.HandleFunc("/login/{provider}", s.getOnly(s.login))
-		s.mux.HandleFunc("/callback/{provider}", s.getOnly(s.finish))
-		s.mux.HandleFunc("/documents/{handle}", s.getOnly(s.document))
+		s.route("/login/{provider}", s.getOnly(s.login))
+		s.route("/callback/{provider}", s.getOnly(s.finish))
+		s.route("/documents/{handle}", s.getOnly(s.document))
+	}
+	if s.returnURL != nil {
+		s.route("/results/{handle}", s.getOnly(s.result))
 	}
 	if s.jwks != nil {
-		s.mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+		s.route("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "public, max-age=300") // providers cache it; rotation publishes ahead
 			w.Header().Set("Content-Type", "application/jwk-set+json")
 			w.Write(s.jwks)
 		})
 	}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.route("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.mux.HandleFunc("GET /{$}", s.home)
+	s.route("GET /readyz", s.readyz)
+	s.route("GET /metrics", s.metrics.Handler().ServeHTTP)
+	s.route("GET /openapi.json", serveOpenAPI)
+	s.route("GET /{$}", s.home)
 	for name, h := range cfg.Emulators {
 		prefix := "/emulator/" + name
 		s.mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
@@ -160,7 +246,17 @@ const (
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get(requestIDHeader)
+	if !saneRequestID(id) {
+		id = newRequestID()
+	}
+	r = r.WithContext(withRequestID(r.Context(), id))
+	rec := &statusWriter{ResponseWriter: w}
+	w = rec
+	defer func() { s.logRequest(r, rec.status, time.Since(start)) }()
 	h := w.Header()
+	h.Set(requestIDHeader, id)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer") // codes and states must not leak via Referer
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -251,7 +347,7 @@ func (s *Server) redirectLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("provider")
 	if _, ok := s.flow.Provider(name); !ok {
-		s.writeError(w, r, fmt.Errorf("%w: %q", idconnect.ErrUnknownProvider, name))
+		s.loginError(w, r, name, fmt.Errorf("%w: %q", idconnect.ErrUnknownProvider, name))
 		return
 	}
 	s.start(w, r, name, idconnect.StartOptions{RedirectURI: s.public + "/callback/" + name})
@@ -259,23 +355,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request, provider string, opts idconnect.StartOptions) {
 	if err := onlyParams(r.URL.Query()); err != nil {
-		s.writeError(w, r, err)
+		s.loginError(w, r, provider, err)
 		return
 	}
 	if err := s.limiter.Allow(r.Context(), s.clientKey(r)); err != nil {
-		s.writeError(w, r, err)
+		s.loginError(w, r, provider, err)
 		return
 	}
 	browser, err := s.flow.BindBrowser(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.loginError(w, r, provider, err)
 		return
 	}
 	login, authURL, err := s.flow.Start(r.Context(), provider, browser, opts)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.loginError(w, r, provider, err)
 		return
 	}
+	s.countStarted(provider)
 	writeJSON(w, http.StatusOK, struct {
 		Message string            `json:"message"`
 		Data    redirectLoginData `json:"data"`
@@ -292,35 +389,46 @@ type finishData struct {
 	Model     any               `json:"model,omitempty"`
 	Sodata    json.RawMessage   `json:"sodata,omitempty"`
 	Documents map[string]string `json:"documents,omitempty"`
+	// InlineDocuments carry the documents in a handed-off result
+	// (GET /results/{handle}), whose reader has no browser cookie.
+	InlineDocuments map[string]inlineDocument `json:"inline_documents,omitempty"`
 }
 
 // finish handles the named provider's redirect and exchanges the code at
-// once: {"message":"OK","data":{"provider","subject","person","sodata"}}.
+// once: {"message":"OK","data":{"provider","subject","person","sodata"}},
+// or with a return URL, a redirect there with a result handle.
 func (s *Server) finish(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("provider")
 	cb, err := idconnect.ParseCallback(r.URL.Query())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.callbackError(w, r, name, err)
 		return
 	}
 	login, res, err := s.flow.Finish(r.Context(), name, cb, s.flow.BrowserSecret(r))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.callbackError(w, r, name, err)
 		return
 	}
-	data := finishData{Provider: name, Subject: res.Subject, Person: res.Person, Model: res.Model}
-	if data.Documents, err = s.keepDocuments(r, res.Documents); err != nil {
-		s.writeError(w, r, err)
+	s.deliver(w, r, name, login, res)
+}
+
+// deliver answers a finished login: to the browser as JSON, or with a
+// return URL, to the application's backend through a result handle.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, name string, login *idconnect.Login, res *idconnect.Result) {
+	data, err := s.resultData(r, name, login, res, s.returnURL != nil)
+	if err != nil {
+		s.callbackError(w, r, name, err)
 		return
 	}
-	if p, _ := s.flow.Provider(name); p != nil {
-		if f, ok := p.(idconnect.Flattener); ok {
-			if data.Sodata, err = f.Flatten(login, res); err != nil {
-				s.writeError(w, r, fmt.Errorf("%w: %v", idconnect.ErrMalformed, err))
-				return
-			}
+	if s.returnURL != nil {
+		if err := s.handOff(w, r, data); err != nil {
+			s.callbackError(w, r, name, err)
+			return
 		}
+		s.countFinished(name)
+		return
 	}
+	s.countFinished(name)
 	writeJSON(w, http.StatusOK, struct {
 		Message string     `json:"message"`
 		Data    finishData `json:"data"`
@@ -328,21 +436,32 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request) {
 }
 
 // callback checks the provider's redirect and serves the page that forwards
-// the code to the person route.
+// the code to the person route. With a return URL it finishes the login at
+// once and hands the result off instead, as the generic callback does.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	cb, err := idconnect.ParseCallback(r.URL.Query())
 	if err != nil {
-		s.writeError(w, r, err)
+		s.callbackError(w, r, s.seed, err)
+		return
+	}
+	if s.returnURL != nil {
+		login, res, err := s.flow.Finish(r.Context(), s.seed, cb, s.flow.BrowserSecret(r))
+		if err != nil {
+			s.callbackError(w, r, s.seed, err)
+			return
+		}
+		s.deliver(w, r, s.seed, login, res)
 		return
 	}
 	_, err = s.flow.Callback(r.Context(), s.seed, cb, s.flow.BrowserSecret(r))
 	if errors.Is(err, idconnect.ErrConsentDenied) {
+		s.countFailed(s.seed, err)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "consent denied", slog.String("route", r.Pattern))
 		s.page(w, http.StatusOK, deniedPage, nil)
 		return
 	}
 	if err != nil {
-		s.writeError(w, r, err)
+		s.loginError(w, r, s.seed, err)
 		return
 	}
 	s.page(w, http.StatusOK, callbackPage, struct{ Code string }{cb.Code})
@@ -358,24 +477,25 @@ func (s *Server) sodata(login *idconnect.Login, res *idconnect.Result) (json.Raw
 func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if err := onlyParams(q, "code"); err != nil {
-		s.writeError(w, r, err)
+		s.loginError(w, r, s.seed, err)
 		return
 	}
 	codes := q["code"]
 	if len(codes) != 1 || codes[0] == "" || len(codes[0]) > idconnect.MaxCallbackValue {
-		s.writeError(w, r, fmt.Errorf("%w: one code is required", idconnect.ErrInvalidRequest))
+		s.loginError(w, r, s.seed, fmt.Errorf("%w: one code is required", idconnect.ErrInvalidRequest))
 		return
 	}
 	login, res, err := s.flow.Redeem(r.Context(), s.seed, codes[0], s.flow.BrowserSecret(r))
 	if err != nil {
-		s.writeError(w, r, err)
+		s.loginError(w, r, s.seed, err)
 		return
 	}
 	sodata, err := s.sodata(login, res)
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("%w: %v", idconnect.ErrMalformed, err))
+		s.loginError(w, r, s.seed, fmt.Errorf("%w: %v", idconnect.ErrMalformed, err))
 		return
 	}
+	s.countFinished(s.seed)
 	writeJSON(w, http.StatusOK, struct {
 		Message string          `json:"message"`
 		Sodata  json.RawMessage `json:"sodata"`
