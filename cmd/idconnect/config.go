@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/idconnect/idconnect/provider/oneid"
 	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/ratelimit"
+	"github.com/idconnect/idconnect/server"
 	"github.com/idconnect/idconnect/store"
 )
 
@@ -31,6 +33,11 @@ const (
 	defaultAttributes  = "name,dob,birthcountry,nationality,uinfin,sex,regadd"
 	defaultPurpose     = "idconnect-myinfo-connector"
 	defaultTimeout     = 15 * time.Second
+	// defaultShutdownTimeout bounds how long in-flight requests may run
+	// after SIGTERM or SIGINT.
+	defaultShutdownTimeout = 20 * time.Second
+	// minAPIKeyLen is the shortest IDCONNECT_API_KEY accepted.
+	minAPIKeyLen = 32
 )
 
 // serviceConfig is the service's configuration, read from the environment.
@@ -71,8 +78,22 @@ type serviceConfig struct {
 	// ClientIPHeader is the header a trusted proxy sets to the client's
 	// address; empty means the connection's address.
 	ClientIPHeader string
-	// Limits are the inbound HTTP limits.
+	// Limits are the inbound HTTP limits, the shutdown bound and TLS.
 	Limits httpLimits
+
+	// ReturnURL, when set, turns the result handoff on: callbacks redirect
+	// there with a one-time result handle, which the application's backend
+	// redeems at /results/{handle} with APIKey.
+	ReturnURL string
+	APIKey    idconnect.Secret
+	// ResultKey seals handed-off results at rest; nil means a random key
+	// per process (one instance only).
+	ResultKey []byte
+	// RedisURL is IDCONNECT_REDIS_URL: the store shared by instances.
+	// Until store/redis is wired, setting it is reported as a problem.
+	RedisURL idconnect.Secret
+	// LogFormat is "text" or "json".
+	LogFormat string
 
 	// Now is the clock of the Flow, the store, the limiter, the provider
 	// client and the embedded emulator: one clock for all. Tests set it;
@@ -100,6 +121,11 @@ type httpLimits struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
+	// ShutdownTimeout bounds the graceful shutdown: in-flight requests
+	// may finish within it, then the rest are cut.
+	ShutdownTimeout time.Duration
+	// TLS, when not nil, serves HTTPS with its certificate.
+	TLS *tls.Config
 }
 
 var defaultLimits = httpLimits{
@@ -108,6 +134,7 @@ var defaultLimits = httpLimits{
 	WriteTimeout:      60 * time.Second,
 	IdleTimeout:       120 * time.Second,
 	MaxHeaderBytes:    32 << 10,
+	ShutdownTimeout:   defaultShutdownTimeout,
 }
 
 // defaultStoreMaxBytes sizes the pending-login budget to memory: a quarter
@@ -198,6 +225,7 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	}
 	cfg.LoginInterval = interval
 	cfg.ClientIPHeader = env("IDCONNECT_CLIENT_IP_HEADER", "", "")
+	errs = append(errs, loadOperations(env, cfg)...)
 
 	v3Set := false
 	for _, v := range myinfoVars {
@@ -281,6 +309,80 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 		errs = append(errs, err)
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// loadOperations reads the variables of running in production: the
+// result handoff and its keys, Redis, logs, shutdown and TLS.
+func loadOperations(env func(name, seedName, def string) string, cfg *serviceConfig) []error {
+	var errs []error
+	cfg.RedisURL = idconnect.Secret(env("IDCONNECT_REDIS_URL", "", ""))
+	redis := cfg.RedisURL != ""
+	// <redis: IDCONNECT_REDIS_URL is parsed and checked here once
+	// store/redis lands; until then a set variable is a problem, so that
+	// instances never silently keep logins apart.>
+	if redis {
+		errs = append(errs, errors.New("IDCONNECT_REDIS_URL: this build has no Redis store yet; unset it to run one instance on memory"))
+	}
+	if v := env("IDCONNECT_RETURN_URL", "", ""); v != "" {
+		u, err := url.Parse(v)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Fragment != "":
+			errs = append(errs, fmt.Errorf("IDCONNECT_RETURN_URL %q: want an absolute http(s) URL without a fragment", v))
+		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+			errs = append(errs, fmt.Errorf("IDCONNECT_RETURN_URL %q: want https (http only for localhost, 127.0.0.1 or ::1)", v))
+		}
+		cfg.ReturnURL = v
+		cfg.APIKey = idconnect.Secret(env("IDCONNECT_API_KEY", "", ""))
+		if len(cfg.APIKey) < minAPIKeyLen {
+			errs = append(errs, fmt.Errorf("IDCONNECT_API_KEY is required with IDCONNECT_RETURN_URL: at least %d characters (openssl rand -base64 32)", minAPIKeyLen))
+		}
+	} else if env("IDCONNECT_API_KEY", "", "") != "" {
+		errs = append(errs, errors.New("IDCONNECT_API_KEY is set but IDCONNECT_RETURN_URL is not: the key only guards result handoffs"))
+	}
+	if v := env("IDCONNECT_RESULT_KEY", "", ""); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != server.ResultKeySize {
+			errs = append(errs, errors.New("IDCONNECT_RESULT_KEY: want exactly 32 random bytes in base64 (openssl rand -base64 32)"))
+		}
+		cfg.ResultKey = key
+	} else if redis {
+		errs = append(errs, errors.New("IDCONNECT_RESULT_KEY is required with IDCONNECT_REDIS_URL: instances must open each other's results (openssl rand -base64 32)"))
+	}
+	if redis && env("IDCONNECT_COOKIE_KEY", "", "") == "" {
+		errs = append(errs, errors.New("IDCONNECT_COOKIE_KEY is required with IDCONNECT_REDIS_URL: instances must accept each other's binding cookies (openssl rand -base64 32)"))
+	}
+	switch cfg.LogFormat = strings.ToLower(env("IDCONNECT_LOG_FORMAT", "", "text")); cfg.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("IDCONNECT_LOG_FORMAT %q: want text or json", cfg.LogFormat))
+	}
+	d, err := time.ParseDuration(env("IDCONNECT_SHUTDOWN_TIMEOUT", "", defaultShutdownTimeout.String()))
+	if err != nil || d <= 0 {
+		errs = append(errs, errors.New("IDCONNECT_SHUTDOWN_TIMEOUT: want a positive duration such as 20s"))
+	}
+	cfg.Limits.ShutdownTimeout = d
+	certFile, keyFile := env("IDCONNECT_TLS_CERT", "", ""), env("IDCONNECT_TLS_KEY", "", "")
+	switch {
+	case certFile == "" && keyFile == "":
+	case certFile == "" || keyFile == "":
+		errs = append(errs, errors.New("IDCONNECT_TLS_CERT and IDCONNECT_TLS_KEY go together: set both (PEM files) or neither"))
+	default:
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("IDCONNECT_TLS_CERT/IDCONNECT_TLS_KEY: %w", err))
+		} else {
+			cfg.Limits.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+	}
+	return errs
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // loadSingpassConfig reads the IDCONNECT_SINGPASS_* variables, and

@@ -122,6 +122,33 @@ func checkLogClean(t *testing.T, logs, secret string) {
 	}
 }
 
+// scrapeMetrics returns the service's /metrics.
+func scrapeMetrics(t *testing.T, svc *service) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	svc.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// checkMetricsClean fails the test if /metrics holds personal data or the
+// client secret, as checkLogClean does for the log.
+func checkMetricsClean(t *testing.T, svc *service) {
+	t.Helper()
+	out := scrapeMetrics(t, svc)
+	forbidden := personalData(t)
+	if s := svc.clientSecret.Reveal(); s != "" {
+		forbidden = append(forbidden, s)
+	}
+	for _, v := range forbidden {
+		if strings.Contains(out, v) {
+			t.Errorf("/metrics holds %q:\n%s", v, out)
+		}
+	}
+}
+
 // Every persona, a denial and every provider fault go through the service;
 // its log then holds lines for the failures, and no personal data or
 // secret (checkLogClean runs when the test ends).
@@ -165,6 +192,33 @@ func TestEndToEndLogsHoldNoPersonalData(t *testing.T) {
 			if a.status < 500 {
 				t.Fatalf("%s under a fault: %d %s", p.ID, a.status, a.body)
 			}
+		}
+	}
+	// Singpass and OneID too, so that their operations are in /metrics.
+	c := browserClient(t)
+	if a := get(t, c, fapiLogin(t, c, ts.URL+"/login/singpass", "S6005048A", "allow", ts.URL+"/callback/singpass")); a.status != http.StatusOK {
+		t.Fatalf("singpass: %d %s", a.status, a.body)
+	}
+	oneidPeople, err := personas.OneID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range oneidPeople {
+		c := browserClient(t)
+		resp := get(t, c, oneidStart(t, c, ts.URL)+"&persona="+p.ID+"&consent=allow")
+		if a := get(t, c, resp.header.Get("Location")); a.status != http.StatusOK {
+			t.Fatalf("oneid %s: %d %s", p.ID, a.status, a.body)
+		}
+	}
+	// The metrics check (checkMetricsClean, when the test ends) is not
+	// empty: the labels it guards are there.
+	metrics := scrapeMetrics(t, svc)
+	for _, want := range []string{`operation="person",provider="myinfo",result="2xx"`, `operation="token",provider="myinfo"`,
+		`operation="par",provider="singpass"`, `operation="userinfo",provider="singpass"`, `operation="userinfo",provider="oneid"`,
+		`operation="accounts",provider="oneid"`, `operation="report",provider="oneid"`, `provider="myinfo",reason="PROVIDER_SIGNATURE_INVALID"`,
+		`idconnect_logins_finished_total{provider="oneid"}`, `store="logins"`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %s", want)
 		}
 	}
 	out := logs.String()

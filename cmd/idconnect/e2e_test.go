@@ -78,7 +78,10 @@ func startServiceWith(t *testing.T, o serviceOptions) (*httptest.Server, *servic
 	ts.Config.Handler = svc.handler
 	ts.Start()
 	t.Cleanup(ts.Close)
-	t.Cleanup(func() { checkLogClean(t, logs.String(), svc.clientSecret.Reveal()) })
+	t.Cleanup(func() {
+		checkLogClean(t, logs.String(), svc.clientSecret.Reveal())
+		checkMetricsClean(t, svc)
+	})
 	return ts, svc
 }
 

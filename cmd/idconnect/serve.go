@@ -12,13 +12,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/idconnect/idconnect"
 	myinfoemu "github.com/idconnect/idconnect/emulator/myinfo"
 	oneidemu "github.com/idconnect/idconnect/emulator/oneid"
 	"github.com/idconnect/idconnect/emulator/personas"
 	singpassemu "github.com/idconnect/idconnect/emulator/singpass"
+	"github.com/idconnect/idconnect/internal/httpx"
 	"github.com/idconnect/idconnect/keyset"
 	"github.com/idconnect/idconnect/provider/myinfo"
 	"github.com/idconnect/idconnect/provider/oneid"
@@ -35,11 +35,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments; it is configured by environment variables (see README)")
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg, err := loadServiceConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	log := newLogger(cfg.LogFormat, stderr)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -52,13 +52,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if svc.notice != "" {
 		fmt.Fprintf(stderr, "\n*** %s ***\n\n", svc.notice)
 	}
-	log.Info("idconnect listening", "addr", ln.Addr().String(), "redirect_url", cfg.RedirectURL, "emulated", cfg.Emulated)
+	log.Info("idconnect listening", "addr", ln.Addr().String(), "tls", cfg.Limits.TLS != nil, "redirect_url", cfg.RedirectURL,
+		"emulated", cfg.Emulated, "result_handoff", cfg.ReturnURL != "")
+	// Readiness turns 503 as soon as shutdown begins, while in-flight
+	// logins finish.
+	stop := context.AfterFunc(ctx, func() {
+		svc.server.Drain()
+		log.Info("idconnect shutting down", "timeout", cfg.Limits.ShutdownTimeout.String())
+	})
+	defer stop()
 	return serveWithLimits(ctx, ln, svc.handler, cfg.Limits)
+}
+
+// newLogger returns the service's logger: slog text or JSON on w.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // service is the wired service.
 type service struct {
 	handler http.Handler
+	server  *server.Server
+	metrics *server.Metrics
 	notice  string            // shown loudly when not talking to real providers
 	myinfo  *myinfoemu.Server // the embedded Myinfo v3 emulator, nil when configured
 	// singpass is the embedded Singpass FAPI emulator, nil when configured.
@@ -87,17 +105,25 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		}
 		svc.notice = emulatorNotice
 	}
-	outbound := func() *http.Client {
-		c := &http.Client{Timeout: cfg.ProviderTimeout}
+	metrics := server.NewMetrics()
+	svc.metrics = metrics
+	// outbound is the client of the provider called name: its calls are
+	// timed under that name. The base transport caps response headers
+	// itself, since httpx leaves a wrapped transport unchanged.
+	outbound := func(name string) *http.Client {
+		var base *http.Transport
 		if self != nil {
-			c.Transport = self
+			base = self.Clone()
+		} else {
+			base = http.DefaultTransport.(*http.Transport).Clone()
 		}
-		return c
+		base.MaxResponseHeaderBytes = httpx.DefaultMaxResponseHeaderBytes
+		return &http.Client{Timeout: cfg.ProviderTimeout, Transport: metrics.Transport(name, base)}
 	}
 
 	if cfg.MyinfoV3 {
 		mc := cfg.Myinfo
-		mc.HTTPClient = outbound()
+		mc.HTTPClient = outbound("myinfo")
 		mc.Now = cfg.Now
 		if cfg.Emulated {
 			emu, err := embeddedMyinfo(cfg, &mc)
@@ -120,7 +146,13 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		spConfigs = append(spConfigs, cfg.Singpass)
 	}
 	if cfg.Emulated {
-		emu, configs, err := embeddedSingpass(cfg, outbound())
+		// The emulator's own client (it fetches our JWKS) is no provider
+		// call: it is not timed.
+		emuClient := &http.Client{Timeout: cfg.ProviderTimeout}
+		if self != nil {
+			emuClient.Transport = self
+		}
+		emu, configs, err := embeddedSingpass(cfg, emuClient)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +167,7 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	for i, sp := range spConfigs {
 		sc := sp.clientConfig(cfg.RedirectURL)
-		sc.HTTPClient = outbound()
+		sc.HTTPClient = outbound(sp.Name)
 		sc.Now = cfg.Now
 		client, err := singpass.New(sc)
 		if err != nil {
@@ -162,7 +194,7 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	if oc != nil {
 		c := *oc
-		c.HTTPClient = outbound()
+		c.HTTPClient = outbound("oneid")
 		c.Now = cfg.Now
 		client, err := oneid.New(c)
 		if err != nil {
@@ -172,8 +204,10 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 
 	flow := &idconnect.Flow{
-		Providers:    providers,
-		Store:        &store.Memory{MaxBytes: cfg.StoreMaxBytes, Now: cfg.Now},
+		Providers: providers,
+		// <redis: with IDCONNECT_REDIS_URL, the Redis store (sealed) goes
+		// here, and to Results below.>
+		Store:        metrics.Store("logins", &store.Memory{MaxBytes: cfg.StoreMaxBytes, Now: cfg.Now}),
 		SecureCookie: cfg.SecureCookie,
 		CookieKey:    cfg.CookieKey,
 		Now:          cfg.Now,
@@ -188,11 +222,16 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		Logger:         log,
 		StartLimiter:   &ratelimit.TokenBucket{Burst: cfg.LoginBurst, Every: cfg.LoginInterval, Now: cfg.Now},
 		ClientIPHeader: cfg.ClientIPHeader,
+		ReturnURL:      cfg.ReturnURL,
+		APIKey:         cfg.APIKey,
+		ResultKey:      cfg.ResultKey,
+		Metrics:        metrics,
+		Now:            cfg.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	svc.handler = srv
+	svc.handler, svc.server = srv, srv
 	return svc, nil
 }
 
@@ -376,7 +415,10 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
 	return serveWithLimits(ctx, ln, h, defaultLimits)
 }
 
-// serveWithLimits is serveHTTP with the given limits.
+// serveWithLimits is serveHTTP with the given limits. With limits.TLS it
+// serves HTTPS. When ctx ends it stops accepting connections and lets
+// in-flight requests finish within limits.ShutdownTimeout; past that it
+// cuts them and reports the timeout.
 func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, limits httpLimits) error {
 	srv := &http.Server{
 		Handler:           h,
@@ -385,18 +427,31 @@ func serveWithLimits(ctx context.Context, ln net.Listener, h http.Handler, limit
 		WriteTimeout:      limits.WriteTimeout,
 		IdleTimeout:       limits.IdleTimeout,
 		MaxHeaderBytes:    limits.MaxHeaderBytes,
+		TLSConfig:         limits.TLS,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if limits.TLS != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	timeout := limits.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = defaultShutdownTimeout
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+		srv.Close() // cut what is still running
+		<-errc
+		return fmt.Errorf("shutdown: requests still running after %s were cut: %w", timeout, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
