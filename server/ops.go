@@ -13,11 +13,16 @@ import (
 	"github.com/idconnect/idconnect/store"
 )
 
-// Readier is a store that can tell whether it is usable (a Redis store
-// pings its server, say). /readyz asks every store that implements it;
-// a store without it, such as store.Memory, is always ready.
+// Readier is a store that can tell whether it is usable. /readyz asks
+// every store that implements it, or Pinger; a store with neither, such as
+// store.Memory, is always ready.
 type Readier interface {
 	Ready(ctx context.Context) error
+}
+
+// Pinger is a store that checks its server, such as store/redis.
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // ReadyTimeout bounds one /readyz check.
@@ -28,6 +33,9 @@ var errNotReady = errors.New("server: not ready")
 func storeReady(ctx context.Context, s store.Store) error {
 	if r, ok := s.(Readier); ok {
 		return r.Ready(ctx)
+	}
+	if p, ok := s.(Pinger); ok {
+		return p.Ping(ctx)
 	}
 	return nil
 }
@@ -49,7 +57,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	for _, st := range []struct {
 		name string
 		s    store.Store
-	}{{"logins", s.flow.Store}, {"documents", s.documents}, {"results", s.results}} {
+	}{{"logins", s.flow.Store}, {"documents", s.documents}, {"results", s.resultsInner}} {
 		if st.s == nil {
 			continue
 		}

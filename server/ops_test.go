@@ -282,36 +282,6 @@ func TestNoHandoffWithoutReturnURL(t *testing.T) {
 	}
 }
 
-func TestSealer(t *testing.T) {
-	s, err := newSealer(bytes.Repeat([]byte{7}, ResultKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealed, err := s.seal("k1", []byte("ANDY LAU"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(sealed, []byte("ANDY")) {
-		t.Fatal("sealed value holds the plaintext")
-	}
-	if got, err := s.open("k1", sealed); err != nil || string(got) != "ANDY LAU" {
-		t.Fatalf("open: %q %v", got, err)
-	}
-	tampered := bytes.Clone(sealed)
-	tampered[len(tampered)-1] ^= 1
-	other, _ := newSealer(bytes.Repeat([]byte{8}, ResultKeySize))
-	for name, try := range map[string]func() ([]byte, error){
-		"moved to another key": func() ([]byte, error) { return s.open("k2", sealed) },
-		"tampered":             func() ([]byte, error) { return s.open("k1", tampered) },
-		"other key":            func() ([]byte, error) { return other.open("k1", sealed) },
-		"short":                func() ([]byte, error) { return s.open("k1", sealed[:10]) },
-	} {
-		if _, err := try(); !errors.Is(err, errSealBroken) {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
 // readyStore is a store whose readiness a test sets.
 type readyStore struct {
 	store.Memory
@@ -320,28 +290,39 @@ type readyStore struct {
 
 func (s *readyStore) Ready(context.Context) error { return s.err }
 
+// pingStore is a store with a Ping, as store/redis has.
+type pingStore struct {
+	store.Memory
+	err error
+}
+
+func (s *pingStore) Ping(context.Context) error { return s.err }
+
 // /readyz asks every store that can tell; /healthz stays up whatever
 // happens.
 func TestReadyz(t *testing.T) {
 	logins := &readyStore{}
 	docs := &readyStore{}
+	results := &pingStore{}
 	ts := newTestServer(t, func(c *Config) {
 		c.Flow.Store = logins
 		c.Documents = docs
 		c.PublicURL = "https://rp.example"
+		c.ReturnURL, c.APIKey, c.Results = "https://app.example/", "k", results
 	})
 	for _, tc := range []struct {
-		name               string
-		loginsErr, docsErr error
-		drain              bool
-		wantStatus         int
+		name                           string
+		loginsErr, docsErr, resultsErr error
+		drain                          bool
+		wantStatus                     int
 	}{
-		{"ready", nil, nil, false, http.StatusOK},
-		{"login store down", errors.New("dial tcp 10.0.0.1:6379: refused"), nil, false, http.StatusServiceUnavailable},
-		{"document store down", nil, errors.New("down"), false, http.StatusServiceUnavailable},
-		{"draining", nil, nil, true, http.StatusServiceUnavailable},
+		{"ready", nil, nil, nil, false, http.StatusOK},
+		{"login store down", errors.New("dial tcp 10.0.0.1:6379: refused"), nil, nil, false, http.StatusServiceUnavailable},
+		{"document store down", nil, errors.New("down"), nil, false, http.StatusServiceUnavailable},
+		{"result store (Ping) down", nil, nil, errors.New("down"), false, http.StatusServiceUnavailable},
+		{"draining", nil, nil, nil, true, http.StatusServiceUnavailable},
 	} {
-		logins.err, docs.err = tc.loginsErr, tc.docsErr
+		logins.err, docs.err, results.err = tc.loginsErr, tc.docsErr, tc.resultsErr
 		if tc.drain {
 			ts.Drain()
 		}

@@ -28,6 +28,9 @@ const ResultTTL = 60 * time.Second
 // answer rather than "unknown".
 const resultMarkTTL = 10 * time.Minute
 
+// ResultKeySize is the size of Config.ResultKey: an AES-256 key.
+const ResultKeySize = store.SealKeySize
+
 // Errors of the result handoff; classify gives each its own code.
 var (
 	errResultUnauthorized = errors.New("server: result fetch without the API key")
@@ -94,12 +97,8 @@ func (s *Server) handOff(w http.ResponseWriter, r *http.Request, data finishData
 	}
 	handle := base64.RawURLEncoding.EncodeToString(raw[:])
 	dataKey, markKey := resultKeys(handle)
-	sealed, err := s.sealer.seal(dataKey, plain)
-	if err != nil {
-		return err
-	}
 	deadline := s.now().Add(ResultTTL)
-	if err := s.results.Put(r.Context(), dataKey, sealed, deadline); err != nil {
+	if err := s.results.Put(r.Context(), dataKey, plain, deadline); err != nil {
 		return fmt.Errorf("server: keeping result: %w", err)
 	}
 	mark := resultMark{deadline: deadline, expires: deadline.Add(resultMarkTTL)}
@@ -150,7 +149,7 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dataKey, markKey := resultKeys(handle)
-	sealed, err := s.results.Take(r.Context(), dataKey)
+	plain, err := s.results.Take(r.Context(), dataKey)
 	if errors.Is(err, store.ErrNotFound) {
 		s.writeError(w, r, s.resultMiss(r.Context(), markKey))
 		return
@@ -160,11 +159,6 @@ func (s *Server) result(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.markResultUsed(r.Context(), markKey)
-	plain, err := s.sealer.open(dataKey, sealed)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	writeJSON(w, http.StatusOK, struct {
 		Message string          `json:"message"`
 		Data    json.RawMessage `json:"data"`

@@ -93,8 +93,9 @@ type Config struct {
 	// store.Memory of 64 MiB. Values reach it sealed with ResultKey.
 	Results store.Store
 	// ResultKey is the AES-256-GCM key (ResultKeySize bytes) that seals
-	// results at rest; nil means a random key for this process, which
-	// does for one instance with a memory store, not for a shared store.
+	// results at rest (store.Sealed around Results); nil means a random
+	// key for this process, which does for one instance with a memory
+	// store, not for a shared store.
 	ResultKey []byte
 
 	// Metrics receive the service's metrics and are served at /metrics;
@@ -123,11 +124,13 @@ type Server struct {
 
 	returnURL *url.URL
 	apiKey    idconnect.Secret
-	results   store.Store
-	sealer    *sealer
-	metrics   *Metrics
-	now       func() time.Time
-	draining  atomic.Bool
+	// results keeps handed-off results, sealed; resultsInner is the
+	// store beneath the seal, whose readiness /readyz checks.
+	results      store.Store
+	resultsInner store.Store
+	metrics      *Metrics
+	now          func() time.Time
+	draining     atomic.Bool
 }
 
 // New checks cfg and builds the routes.
@@ -169,15 +172,15 @@ func New(cfg Config) (*Server, error) {
 				return nil, err
 			}
 		}
-		if s.sealer, err = newSealer(key); err != nil {
-			return nil, err
-		}
 		s.returnURL, s.apiKey = u, cfg.APIKey
-		s.results = cfg.Results
-		if s.results == nil {
-			s.results = &store.Memory{MaxBytes: 64 << 20, Now: cfg.Now}
+		inner := cfg.Results
+		if inner == nil {
+			inner = &store.Memory{MaxBytes: 64 << 20, Now: cfg.Now}
 		}
-		s.results = s.metrics.Store("results", s.results)
+		s.resultsInner = s.metrics.Store("results", inner)
+		if s.results, err = store.NewSealed(s.resultsInner, key); err != nil {
+			return nil, fmt.Errorf("server: ResultKey: %w", err)
+		}
 	}
 	if s.seed != "" {
 		p, ok := cfg.Flow.Provider(s.seed)
