@@ -104,9 +104,6 @@ return {allowed, wait}
 // when key is over its rate, and another error when Redis could not be
 // asked (the caller chooses whether to fail open or closed).
 func (l *Limiter) Allow(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ratelimit/redislimit: %w", err)
-	}
 	if l.Client == nil {
 		return errors.New("ratelimit/redislimit: Limiter has no Client")
 	}

@@ -99,9 +99,6 @@ func Open(rawURL string, opts Options) (*Store, error) {
 // When Redis is out of memory (maxmemory with noeviction), the error
 // matches store.ErrFull.
 func (s *Store) Put(ctx context.Context, key string, value []byte, expiresAt time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store/redis: put: %w", err)
-	}
 	ttl := expiresAt.Sub(s.now())
 	if ttl <= 0 {
 		return nil
@@ -120,9 +117,6 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, expiresAt tim
 
 // Take implements store.Store: GETDEL key.
 func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store/redis: take: %w", err)
-	}
 	b, err := s.client.GetDel(ctx, s.prefix+key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, store.ErrNotFound

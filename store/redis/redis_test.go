@@ -246,11 +246,61 @@ func TestContextDeadline(t *testing.T) {
 			t.Errorf("%s past its deadline: err = %v, want context.DeadlineExceeded", op, err)
 		}
 	}
-	// A canceled context fails before any I/O.
+
+	// A client of the caller's that ignores deadlines still ends at its
+	// ReadTimeout; the error then says that the deadline had passed.
+	deaf := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ReadTimeout: 300 * time.Millisecond, MaxRetries: -1})
+	defer deaf.Close()
+	ds := redis.New(deaf, redis.Options{})
+	if err := deaf.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := ds.Take(dctx, "paused"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Take on a deadline-deaf client past its deadline: err = %v, want context.DeadlineExceeded", err)
+	}
+
+	// A canceled context fails, whatever the client.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Take(cctx, "x"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Take with a canceled context: err = %v", err)
+	for _, s := range []*redis.Store{s, ds} {
+		if _, err := s.Take(cctx, "x"); !errors.Is(err, context.Canceled) {
+			t.Errorf("Take with a canceled context: err = %v", err)
+		}
+		if err := s.Put(cctx, "x", []byte("v"), time.Now().Add(time.Minute)); !errors.Is(err, context.Canceled) {
+			t.Errorf("Put with a canceled context: err = %v", err)
+		}
+	}
+}
+
+// Close closes the client Open made, and only that one.
+func TestClose(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	exp := time.Now().Add(time.Minute)
+
+	opened, err := redis.Open(srv.URL(), redis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opened.Put(ctx, "k", []byte("v"), exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := opened.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := opened.Put(ctx, "k2", []byte("v"), exp); err == nil {
+		t.Fatal("Put after Close succeeded: Close left Open's connection open")
+	}
+
+	c := newClient(t, srv)
+	if err := redis.New(c, redis.Options{}).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("Close of a Store from New closed the caller's client: %v", err)
 	}
 }
 
@@ -424,6 +474,7 @@ func TestNewClient(t *testing.T) {
 		"redis://127.0.0.1:6379?password=s3cr3t-pw&dial_timeout=soon",
 		"redis://sentinel:26379?master_name=m&sentinel_password=s3cr3t-pw&bad=1",
 		"redis://user:s3cr3t-pw@127.0.0.1:6379\x7f",
+		"redis://:s3cr3t-pw@127.0.0.1:6379/s3cr3t-pw", // a password pasted where the db goes
 	} {
 		_, err := redis.NewClient(bad)
 		if err == nil {
