@@ -113,3 +113,16 @@ func (s *Sealed) check() error {
 	}
 	return nil
 }
+
+// Ping lets a readiness probe see through the seal: it asks the inner
+// store's Ping(ctx) error or Ready(ctx) error method, as store/redis has,
+// and reports nil for a store with neither (Memory is always ready).
+func (s *Sealed) Ping(ctx context.Context) error {
+	switch in := s.Store.(type) {
+	case interface{ Ping(context.Context) error }:
+		return in.Ping(ctx)
+	case interface{ Ready(context.Context) error }:
+		return in.Ready(ctx)
+	}
+	return nil
+}

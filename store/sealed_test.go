@@ -199,3 +199,36 @@ func ExampleNewSealed() {
 	// {"verifier":"secret"} <nil>
 	// store: not found
 }
+
+type pingStore struct {
+	store.Store
+	err error
+}
+
+func (p pingStore) Ping(context.Context) error { return p.err }
+
+type readyStore struct {
+	store.Store
+	err error
+}
+
+func (r readyStore) Ready(context.Context) error { return r.err }
+
+// A readiness probe sees the inner store's health through the seal.
+func TestSealedPing(t *testing.T) {
+	ctx := context.Background()
+	down := errors.New("inner store down")
+	for _, tt := range []struct {
+		inner store.Store
+		want  error
+	}{
+		{pingStore{&store.Memory{}, down}, down},
+		{readyStore{&store.Memory{}, down}, down},
+		{pingStore{&store.Memory{}, nil}, nil},
+		{&store.Memory{}, nil},
+	} {
+		if err := newSealed(t, tt.inner, newKey(t)).Ping(ctx); err != tt.want {
+			t.Errorf("Ping around %T = %v, want %v", tt.inner, err, tt.want)
+		}
+	}
+}
