@@ -29,12 +29,18 @@ FUZZ_TARGETS = \
 
 test: deps vet unit fuzz interop
 
-# Debian packages the tests need: poppler-utils renders the OneID report
-# (pdftoppm) and reads its text (pdftotext). Installed when absent.
+# Debian packages the tests need, installed when absent: poppler-utils
+# renders the OneID report (pdftoppm) and reads its text (pdftotext);
+# redis-server backs the Redis store and limiter tests, which start their
+# own server on a free loopback port.
 deps:
-	@command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
-		echo "installing poppler-utils (pdftoppm, pdftotext) for the PDF report tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+	@missing=""; \
+	command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 build:
 	$(GO) build ./...
