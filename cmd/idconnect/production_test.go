@@ -264,7 +264,7 @@ func TestServeTLSAndJSONLogs(t *testing.T) {
 		code <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, nil, io.Discard, logs)
 	}()
 	var addr string
-	addrRe := regexp.MustCompile(`"addr":"([^"]+)"`)
+	addrRe := regexp.MustCompile(`"?addr"?[:=]"?([0-9.:]+)`) // JSON or, if the format is ignored, text
 	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(20 * time.Millisecond) {
 		if m := addrRe.FindStringSubmatch(logs.String()); m != nil {
 			addr = m[1]
