@@ -1,6 +1,7 @@
 // What every profile of server.js shares: the fatal-error exit, the
 // 127.0.0.1 listener, the error log, the non-interactive login and consent,
 // and the stdin-bound lifetime.
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 
 export function die(msg) {
@@ -85,4 +86,20 @@ export async function serve(server, provider, issuer, clientId) {
   process.stdin.on('end', () => process.exit(0));
   process.stdin.on('error', () => process.exit(0));
   process.stdin.resume();
+}
+
+// privateJWK generates a key pair (generateKeyPairSync's type and options)
+// and returns the private key as a JWK. The pair comes out PEM-encoded
+// and is parsed again before the JWK export: exporting the KeyObject that
+// generateKeyPairSync returns can deadlock Node 20 for good when a garbage
+// collection during the export finalises the key-generation job, whose
+// destructor takes the mutex the export holds (seen with RSA 2048: the
+// peer hung before listening).
+export function privateJWK(type, options) {
+  const { privateKey } = generateKeyPairSync(type, {
+    ...options,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return createPrivateKey(privateKey).export({ format: 'jwk' });
 }

@@ -35,11 +35,11 @@
 // consent=allow and unknown personas change nothing. These extras are not
 // part of the pushed request: a middleware keeps them in a cookie scoped to
 // /interaction.
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 import {
-  die, listen, logErrors, nonInteractiveLogin, serve,
+  die, listen, logErrors, nonInteractiveLogin, privateJWK, serve,
 } from './common.js';
 
 const env = process.env;
@@ -85,7 +85,7 @@ const itemScopes = [...new Set(['uinfin', 'name', ...Object.values(persons).flat
 const bySub = Object.fromEntries(Object.values(ACCOUNTS).map((a) => [a.sub, a]));
 
 // The provider's ES256 signing key, new at every start.
-const opKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+const opKey = privateJWK('ec', { namedCurve: 'P-256' });
 Object.assign(opKey, { kid: `op-sig-${randomBytes(6).toString('hex')}`, alg: 'ES256', use: 'sig' });
 
 const client = {

@@ -76,11 +76,11 @@
 //   OP_CALLBACK_ISS     "1": keep iss on the callback and
 //                       authorization_response_iss_parameter_supported in
 //                       discovery (oidc-provider's default)
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 import {
-  die, listen, logErrors, nonInteractiveLogin, serve,
+  die, listen, logErrors, nonInteractiveLogin, privateJWK, serve,
 } from './common.js';
 
 const env = process.env;
@@ -258,7 +258,7 @@ function userinfoClaims(acct, granted) {
 }
 
 // The provider's PS256 signing key, new at every start.
-const opKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+const opKey = privateJWK('rsa', { modulusLength: 2048 });
 Object.assign(opKey, { kid: `op-sig-${randomBytes(6).toString('hex')}`, alg: 'PS256', use: 'sig' });
 
 const client = {

@@ -286,6 +286,24 @@ func TestOneIDNarrowScopes(t *testing.T) {
 	}
 }
 
+// TestOneIDSecretEncoding: a client secret with characters that
+// form-urlencoding changes (space, ':', '+', '%', '/', '=', '&') works:
+// provider/oneid encodes the Basic credentials as RFC 6749 §2.3.1 says and
+// oidc-provider decodes them so.
+func TestOneIDSecretEncoding(t *testing.T) {
+	const secret = "p@ss w:rd+%2F/=&~" + "-0123456789abcdef"
+	e := newOneIDEnv(t, func(cfg *providerConfig) { cfg.ClientSecret = secret })
+	f := newOneIDFlow(e.client(t, func(cfg *oneid.Config) { cfg.Scopes, cfg.FetchReport = []string{"profile"}, false }))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*requestTimeout)
+	defer cancel()
+	browser, _, cb := e.startLogin(t, ctx, f, "", nil)
+	if _, res, err := f.Finish(ctx, "oneid", cb, browser); err != nil {
+		t.Fatalf("Finish: %v\npeer log:\n%s", err, e.peer.Log())
+	} else if res.Subject != e.persons[oneIDDefaultPersona].Subject {
+		t.Errorf("subject %q, want %s", res.Subject, e.persons[oneIDDefaultPersona].Subject)
+	}
+}
+
 // TestOneIDCallbackISS: with a peer that sends iss (RFC 9207) and says so
 // in discovery, the login succeeds with it and is refused without it.
 func TestOneIDCallbackISS(t *testing.T) {
