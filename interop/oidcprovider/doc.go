@@ -46,7 +46,8 @@
 // every OneID person of emulator/personas handed to the peer (OP_PERSONS,
 // OP_ACCOUNTS): the whole flow per person (userinfo, age verification,
 // accounts with balances and the report compared with the person's data),
-// narrower scopes, RFC 9207 when the peer sends iss, and refusals (wrong
+// narrower scopes, a client secret that form-urlencoding changes, RFC 9207
+// when the peer sends iss, and refusals (wrong
 // secret, other PKCE verifier, a code redeemed twice, a replayed callback,
 // another login's nonce, an expired ID token, a second instance's JWKS or
 // key under our kid, a mix-up with a second instance's valid ID token, a
