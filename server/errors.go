@@ -104,6 +104,8 @@ func classify(err error) apiError {
 		return apiError{http.StatusBadGateway, "PROVIDER_TOKEN_INVALID", "Provider token invalid.", "The identity provider's access token failed its checks."}
 	case errors.Is(err, idconnect.ErrMalformed):
 		return apiError{http.StatusBadGateway, "PROVIDER_ANSWER_MALFORMED", "Provider answer malformed.", "The identity provider's answer was not in the expected format."}
+	case errors.Is(err, store.ErrUnavailable):
+		return apiError{http.StatusServiceUnavailable, "STORE_UNAVAILABLE", "Service unavailable.", "The service cannot reach its login store right now. Try again shortly."}
 	case errors.Is(err, store.ErrFull):
 		return apiError{http.StatusServiceUnavailable, "BUSY", "Service busy.", "Too many logins are in progress. Try again shortly."}
 	}

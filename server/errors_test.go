@@ -43,6 +43,7 @@ func TestClassify(t *testing.T) {
 		{idconnect.ErrMalformed, 502, "PROVIDER_ANSWER_MALFORMED"},
 		{idconnect.ErrUnknownProvider, 404, "UNKNOWN_PROVIDER"},
 		{store.ErrFull, 503, "BUSY"},
+		{fmt.Errorf("store/redis: put: %w: dial tcp: refused", store.ErrUnavailable), 503, "STORE_UNAVAILABLE"},
 		{errors.New("something else"), 500, "INTERNAL_SERVER_ERROR"},
 	}
 	for _, tt := range tests {

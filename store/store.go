@@ -14,6 +14,11 @@ import (
 // ErrNotFound reports a key that is absent, already taken or expired.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrUnavailable reports a store that could not be reached or failed (a
+// shared store's server down, say): nothing was stored or taken, and the
+// same call may succeed later.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // ErrExists reports a Put on a key that is already present.
 var ErrExists = errors.New("store: key exists")
 

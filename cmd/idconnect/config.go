@@ -24,6 +24,7 @@ import (
 	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/server"
 	"github.com/idconnect/idconnect/store"
+	redisstore "github.com/idconnect/idconnect/store/redis"
 )
 
 // Defaults of the service, matching the seed.
@@ -89,8 +90,8 @@ type serviceConfig struct {
 	// ResultKey seals handed-off results at rest; nil means a random key
 	// per process (one instance only).
 	ResultKey []byte
-	// RedisURL is IDCONNECT_REDIS_URL: the store shared by instances.
-	// Until store/redis is wired, setting it is reported as a problem.
+	// RedisURL is IDCONNECT_REDIS_URL: the store shared by instances. It
+	// may hold a password, so it is a Secret.
 	RedisURL idconnect.Secret
 	// LogFormat is "text" or "json".
 	LogFormat string
@@ -317,11 +318,16 @@ func loadOperations(env func(name, seedName, def string) string, cfg *serviceCon
 	var errs []error
 	cfg.RedisURL = idconnect.Secret(env("IDCONNECT_REDIS_URL", "", ""))
 	redis := cfg.RedisURL != ""
-	// <redis: IDCONNECT_REDIS_URL is parsed and checked here once
-	// store/redis lands; until then a set variable is a problem, so that
-	// instances never silently keep logins apart.>
 	if redis {
-		errs = append(errs, errors.New("IDCONNECT_REDIS_URL: this build has no Redis store yet; unset it to run one instance on memory"))
+		// Parse it now (no connection is made), so that a bad URL is
+		// reported with the other problems. The error never holds the
+		// password.
+		c, err := redisstore.NewClient(cfg.RedisURL.Reveal())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("IDCONNECT_REDIS_URL: %w", err))
+		} else {
+			c.Close()
+		}
 	}
 	if v := env("IDCONNECT_RETURN_URL", "", ""); v != "" {
 		u, err := url.Parse(v)

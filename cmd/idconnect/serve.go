@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +26,10 @@ import (
 	"github.com/idconnect/idconnect/provider/oneid"
 	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/ratelimit"
+	"github.com/idconnect/idconnect/ratelimit/redislimit"
 	"github.com/idconnect/idconnect/server"
 	"github.com/idconnect/idconnect/store"
+	redisstore "github.com/idconnect/idconnect/store/redis"
 )
 
 const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo v3, Singpass FAPI and OneID emulators with freshly generated keys, not to Singpass or OneID. The people are invented test personas."
@@ -61,6 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		log.Info("idconnect shutting down", "timeout", cfg.Limits.ShutdownTimeout.String())
 	})
 	defer stop()
+	defer svc.close()
 	return serveWithLimits(ctx, ln, svc.handler, cfg.Limits)
 }
 
@@ -86,6 +91,8 @@ type service struct {
 	// clientSecret is the embedded emulator's client secret ("" when
 	// configured), kept so that tests can check it never reaches a log.
 	clientSecret idconnect.Secret
+	// close releases what the service holds open (the Redis client).
+	close func() error
 }
 
 // buildService wires the Flow, the providers, the emulators when there is
@@ -203,11 +210,14 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		providers["oneid"] = client
 	}
 
+	shared, err := sharedState(cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc.close = shared.close
 	flow := &idconnect.Flow{
-		Providers: providers,
-		// <redis: with IDCONNECT_REDIS_URL, the Redis store (sealed) goes
-		// here, and to Results below.>
-		Store:        metrics.Store("logins", &store.Memory{MaxBytes: cfg.StoreMaxBytes, Now: cfg.Now}),
+		Providers:    providers,
+		Store:        metrics.Store("logins", shared.logins),
 		SecureCookie: cfg.SecureCookie,
 		CookieKey:    cfg.CookieKey,
 		Now:          cfg.Now,
@@ -220,7 +230,9 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		Emulators:      emulators,
 		Notice:         svc.notice,
 		Logger:         log,
-		StartLimiter:   &ratelimit.TokenBucket{Burst: cfg.LoginBurst, Every: cfg.LoginInterval, Now: cfg.Now},
+		StartLimiter:   shared.limiter,
+		Results:        shared.results,
+		Documents:      shared.documents,
 		ClientIPHeader: cfg.ClientIPHeader,
 		ReturnURL:      cfg.ReturnURL,
 		APIKey:         cfg.APIKey,
@@ -233,6 +245,55 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	svc.handler, svc.server = srv, srv
 	return svc, nil
+}
+
+// state is where the service keeps what outlives one request: pending
+// logins, results, documents and the per-client start limit.
+type state struct {
+	logins, results, documents store.Store
+	limiter                    ratelimit.Limiter
+	close                      func() error
+}
+
+// sharedState builds the service's state: in process memory for one
+// instance, or in Redis (IDCONNECT_REDIS_URL) for several. In Redis every
+// value is sealed with AES-256-GCM under a key derived from
+// IDCONNECT_RESULT_KEY, one per kind of value, so Redis never holds a
+// Login's DPoP key or PKCE verifier, a person's data or a document in the
+// clear. (Results are sealed by the server itself, with the result key.)
+func sharedState(cfg *serviceConfig) (*state, error) {
+	if cfg.RedisURL == "" {
+		return &state{
+			logins:  &store.Memory{MaxBytes: cfg.StoreMaxBytes, Now: cfg.Now},
+			limiter: &ratelimit.TokenBucket{Burst: cfg.LoginBurst, Every: cfg.LoginInterval, Now: cfg.Now},
+			close:   func() error { return nil },
+		}, nil
+	}
+	client, err := redisstore.NewClient(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("IDCONNECT_REDIS_URL: %w", err)
+	}
+	sealed := func(prefix, label string) (store.Store, error) {
+		key, err := hkdf.Key(sha256.New, cfg.ResultKey, nil, label, 32)
+		if err != nil {
+			return nil, err
+		}
+		return store.NewSealed(redisstore.New(client, redisstore.Options{Prefix: prefix, Now: cfg.Now}), key)
+	}
+	st := &state{
+		results: redisstore.New(client, redisstore.Options{Prefix: "idconnect:result:", Now: cfg.Now}),
+		limiter: &redislimit.Limiter{Client: client, Prefix: "idconnect:limit:", Burst: cfg.LoginBurst, Every: cfg.LoginInterval},
+		close:   client.Close,
+	}
+	if st.logins, err = sealed("idconnect:login:", "idconnect pending logins v1"); err != nil {
+		client.Close()
+		return nil, err
+	}
+	if st.documents, err = sealed("idconnect:document:", "idconnect documents v1"); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // embeddedOneID builds the OneID emulator served under /emulator/oneid on

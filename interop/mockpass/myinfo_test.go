@@ -408,7 +408,7 @@ func startService(t *testing.T, m *mockPass, mod func(*myinfo.Config)) *service 
 	if ip, _, _ := net.SplitHostPort(host); ip != "127.0.0.1" {
 		t.Fatalf("httptest listens on %s, want 127.0.0.1", host)
 	}
-	srv, err := server.New(server.Config{Flow: newFlow(newClient(t, m, "http://"+host+"/callback", mod))})
+	srv, err := server.New(server.Config{SeedProvider: "myinfo", Flow: newFlow(newClient(t, m, "http://"+host+"/callback", mod))})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}

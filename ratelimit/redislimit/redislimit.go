@@ -28,6 +28,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/idconnect/idconnect/store"
+
 	"github.com/idconnect/idconnect/ratelimit"
 )
 
@@ -130,7 +132,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) error {
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			return fmt.Errorf("ratelimit/redislimit: %w: %w", cerr, err)
 		}
-		return fmt.Errorf("ratelimit/redislimit: %w", err)
+		return fmt.Errorf("ratelimit/redislimit: %w: %w", store.ErrUnavailable, err)
 	}
 	if len(res) != 2 {
 		return fmt.Errorf("ratelimit/redislimit: the script answered %d values, want 2", len(res))

@@ -160,9 +160,9 @@ func wrap(ctx context.Context, op string, err error) error {
 	case strings.HasPrefix(msg, "OOM "):
 		return fmt.Errorf("store/redis: %s: %w: %w", op, store.ErrFull, err)
 	case strings.Contains(msg, "unknown command") && strings.Contains(strings.ToLower(msg), "getdel"):
-		return fmt.Errorf("store/redis: %s: the server lacks GETDEL: Redis 6.2 or later is required: %w", op, err)
+		return fmt.Errorf("store/redis: %s: %w: the server lacks GETDEL: Redis 6.2 or later is required: %w", op, store.ErrUnavailable, err)
 	}
-	return fmt.Errorf("store/redis: %s: %w", op, err)
+	return fmt.Errorf("store/redis: %s: %w: %w", op, store.ErrUnavailable, err)
 }
 
 // NewClient returns a client for the Redis named by rawURL, in the forms
