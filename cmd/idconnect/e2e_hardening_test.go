@@ -60,12 +60,13 @@ func personalData(t *testing.T) []string {
 			} `json:"mobileno"`
 			Regadd struct {
 				Postal struct{ Value string } `json:"postal"`
+				Street struct{ Value string } `json:"street"`
 			} `json:"regadd"`
 		}
 		if err := json.Unmarshal(p.Myinfo, &doc); err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range []string{doc.UINFIN.Value, doc.Name.Value, doc.DOB.Value, doc.Email.Value, doc.Mobileno.Nbr.Value, doc.Regadd.Postal.Value} {
+		for _, v := range []string{doc.UINFIN.Value, doc.Name.Value, doc.DOB.Value, doc.Email.Value, doc.Mobileno.Nbr.Value, doc.Regadd.Postal.Value, doc.Regadd.Street.Value} {
 			if len(v) >= 5 { // shorter values ("SG", "10") are too common to mean anything
 				out = append(out, v)
 			}
@@ -80,6 +81,7 @@ func personalData(t *testing.T) []string {
 			Name, Email, Birthdate string
 			PhoneNumber            string `json:"phone_number"`
 			Address                struct {
+				Street     string `json:"street_address"`
 				PostalCode string `json:"postal_code"`
 			}
 		}
@@ -89,15 +91,16 @@ func personalData(t *testing.T) []string {
 		var accounts []struct {
 			AccountNumber string `json:"account_number"`
 			IBAN          string `json:"iban"`
+			SortCode      string `json:"sort_code"`
 		}
 		_ = json.Unmarshal(p.Accounts, &accounts) // shapes are the personas package's to test
-		for _, v := range []string{p.Subject, doc.Name, doc.Email, doc.Birthdate, doc.PhoneNumber, doc.Address.PostalCode} {
+		for _, v := range []string{p.Subject, doc.Name, doc.Email, doc.Birthdate, doc.PhoneNumber, doc.Address.Street, doc.Address.PostalCode} {
 			if len(v) >= 5 {
 				out = append(out, v)
 			}
 		}
 		for _, a := range accounts {
-			for _, v := range []string{a.AccountNumber, a.IBAN} {
+			for _, v := range []string{a.AccountNumber, a.IBAN, a.SortCode} {
 				if len(v) >= 5 {
 					out = append(out, v)
 				}
@@ -107,17 +110,33 @@ func personalData(t *testing.T) []string {
 	return out
 }
 
-// checkLogClean fails the test if the service's log holds personal data or
-// the client secret.
-func checkLogClean(t *testing.T, logs, secret string) {
+// checkLogClean fails the test if the service's log holds personal data,
+// the client secret, or any of seen (codes, states and other values the
+// test saw pass in URLs).
+func checkLogClean(t *testing.T, logs, secret string, seen ...string) {
 	t.Helper()
-	forbidden := personalData(t)
+	checkTextClean(t, "the service's log", logs, secret, seen...)
+}
+
+// checkTextClean fails the test if text, found at where, holds personal
+// data, secret or any of seen. It quotes the first line holding each.
+func checkTextClean(t *testing.T, where, text, secret string, seen ...string) {
+	t.Helper()
+	forbidden := append(personalData(t), seen...)
 	if secret != "" {
 		forbidden = append(forbidden, secret)
 	}
 	for _, v := range forbidden {
-		if strings.Contains(logs, v) {
-			t.Errorf("the service's log holds %q:\n%s", v, logs)
+		if v == "" {
+			continue
+		}
+		if i := strings.Index(text, v); i >= 0 {
+			start := strings.LastIndexByte(text[:i], '\n') + 1
+			end := len(text)
+			if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
+				end = i + j
+			}
+			t.Errorf("%s holds %q: %s", where, v, text[start:end])
 		}
 	}
 }
@@ -133,20 +152,11 @@ func scrapeMetrics(t *testing.T, svc *service) string {
 	return rec.Body.String()
 }
 
-// checkMetricsClean fails the test if /metrics holds personal data or the
-// client secret, as checkLogClean does for the log.
-func checkMetricsClean(t *testing.T, svc *service) {
+// checkMetricsClean fails the test if /metrics holds personal data, the
+// client secret or any of seen, as checkLogClean does for the log.
+func checkMetricsClean(t *testing.T, svc *service, seen ...string) {
 	t.Helper()
-	out := scrapeMetrics(t, svc)
-	forbidden := personalData(t)
-	if s := svc.clientSecret.Reveal(); s != "" {
-		forbidden = append(forbidden, s)
-	}
-	for _, v := range forbidden {
-		if strings.Contains(out, v) {
-			t.Errorf("/metrics holds %q:\n%s", v, out)
-		}
-	}
+	checkTextClean(t, "/metrics", scrapeMetrics(t, svc), svc.clientSecret.Reveal(), seen...)
 }
 
 // Every persona, a denial and every provider fault go through the service;
