@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +26,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/idconnect/idconnect/emulator/personas"
 	"github.com/idconnect/idconnect/store/redis/redistest"
 )
 
@@ -531,21 +533,54 @@ func TestClusterCrossInstance(t *testing.T) {
 
 	t.Run("Redis down and back", func(t *testing.T) {
 		c.redis.Stop()
-		for _, in := range []*instance{a, b} {
-			if r := plainGet(t, in.url+"/readyz"); r.status != http.StatusServiceUnavailable {
-				t.Fatalf("/readyz with Redis down: %d %s", r.status, r.body)
-			}
-			if r := plainGet(t, in.url+"/healthz"); r.status != http.StatusOK {
-				t.Fatalf("/healthz with Redis down: %d %s", r.status, r.body)
-			}
+		// Each call that needs Redis takes the client's retries (about
+		// 1.7 s) to give up: the checks run at once, each bounded.
+		type check struct {
+			what, url string
+			client    *http.Client
+			status    int
+			code      string
 		}
+		var checks []*check
 		for _, name := range []string{"A", "B"} {
-			br := c.browser(func(*http.Request) string { return name })
-			r := get(t, br, base+"/users/me/external/myinfo-redirect-login")
-			if r.status != http.StatusServiceUnavailable || envelopeCode(t, r) != "STORE_UNAVAILABLE" {
-				t.Fatalf("a new login on %s with Redis down: %d %s", name, r.status, r.body)
+			in := c.instances[name]
+			checks = append(checks,
+				&check{what: "/readyz of " + name, url: in.url + "/readyz", status: http.StatusServiceUnavailable},
+				&check{what: "/healthz of " + name, url: in.url + "/healthz", status: http.StatusOK},
+				&check{what: "a new login on " + name, url: base + "/users/me/external/myinfo-redirect-login",
+					client: c.browser(func(*http.Request) string { return name }), status: http.StatusServiceUnavailable, code: "STORE_UNAVAILABLE"})
+		}
+		answers := make([]answer, len(checks))
+		var wg sync.WaitGroup
+		began := time.Now()
+		for i, ck := range checks {
+			wg.Go(func() {
+				client := ck.client
+				if client == nil {
+					client = &http.Client{}
+				}
+				client.Timeout = 5 * time.Second
+				resp, err := client.Get(ck.url)
+				if err != nil {
+					answers[i] = answer{status: -1, body: err.Error()}
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				answers[i] = answer{resp.StatusCode, string(b), resp.Header}
+			})
+		}
+		wg.Wait()
+		for i, ck := range checks {
+			r := answers[i]
+			if r.status != ck.status || (ck.code != "" && envelopeCode(t, r) != ck.code) {
+				t.Errorf("%s with Redis down: %d %s, want %d %s", ck.what, r.status, r.body, ck.status, ck.code)
 			}
 		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		t.Logf("with Redis down, the answers took %s", time.Since(began).Round(time.Millisecond))
 		c.redis.Restart()
 		for _, in := range []*instance{a, b} {
 			deadline := time.Now().Add(10 * time.Second)
@@ -575,4 +610,150 @@ func countKeys(t *testing.T, addr, pattern string) int {
 		t.Fatal(err)
 	}
 	return len(keys)
+}
+
+// tryLogin is seedLogin for a goroutine of its own: it returns an error
+// instead of failing the test, and the person answer's body.
+func tryLogin(c *http.Client, base, persona string) (body string, seen []string, err error) {
+	fetch := func(u string) (answer, error) {
+		resp, err := c.Get(u)
+		if err != nil {
+			return answer{}, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return answer{resp.StatusCode, string(b), resp.Header}, err
+	}
+	a, err := fetch(base + "/users/me/external/myinfo-redirect-login")
+	if err != nil {
+		return "", nil, fmt.Errorf("start: %w", err)
+	}
+	var start struct{ Data struct{ URL string } }
+	if a.status != http.StatusOK || json.Unmarshal([]byte(a.body), &start) != nil || start.Data.URL == "" {
+		return "", nil, fmt.Errorf("start: %d %s", a.status, a.body)
+	}
+	if a, err = fetch(start.Data.URL + "&persona=" + persona + "&consent=allow"); err != nil {
+		return "", nil, fmt.Errorf("authorise: %w", err)
+	}
+	cb := a.header.Get("Location")
+	if a.status != http.StatusFound || !strings.HasPrefix(cb, base+"/callback?") {
+		return "", nil, fmt.Errorf("authorise: %d to %q", a.status, cb)
+	}
+	if a, err = fetch(cb); err != nil {
+		return "", nil, fmt.Errorf("callback: %w", err)
+	}
+	m := codeRe.FindStringSubmatch(a.body)
+	if a.status != http.StatusOK || m == nil {
+		return "", nil, fmt.Errorf("callback: %d %s", a.status, a.body)
+	}
+	if u, err := url.Parse(cb); err == nil {
+		seen = append(seen, u.Query().Get("state"), u.Query().Get("code"))
+	}
+	if a, err = fetch(base + "/users/me/external/myinfo?code=" + url.QueryEscape(m[1])); err != nil {
+		return "", seen, fmt.Errorf("person: %w", err)
+	}
+	if a.status != http.StatusOK {
+		return "", seen, fmt.Errorf("person: %d %s", a.status, a.body)
+	}
+	return a.body, seen, nil
+}
+
+// TestClusterThousandLogins: 1,000 logins at once, 50 at a time, spread
+// over two instances (each login's steps on different instances), each
+// browser with its own cookies and a persona of its own: every one
+// completes with its own person's data.
+func TestClusterThousandLogins(t *testing.T) {
+	const (
+		logins  = 1000
+		workers = 50
+		bound   = 45 * time.Second
+	)
+	people, err := personas.Myinfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := &seenValues{}
+	c := startCluster(t)
+	c.start("A", seen.list)
+	c.start("B", seen.list)
+	base := c.proxy.URL
+	names := [2]string{"A", "B"}
+
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	jobs := make(chan int)
+	var (
+		mu       sync.Mutex
+		failures []string
+		done     int
+		perStart = map[string]int{}
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, fmt.Sprintf(format, args...))
+	}
+	began := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range jobs {
+				p := people[i%len(people)]
+				// Start on one instance, the callback on the other, the
+				// person call on either.
+				first, other := names[i%2], names[(i+1)%2]
+				br := c.browser(byStep(first, other, names[(i/2)%2]))
+				br.Timeout = 20 * time.Second
+				body, vals, err := tryLogin(br, base, p.ID)
+				if err != nil {
+					fail("login %d (%s, started on %s): %v", i, p.ID, first, err)
+					continue
+				}
+				u := sodataUINFINRe.FindStringSubmatch(body)
+				if u == nil || u[1] != p.ID {
+					fail("login %d asked for %s and got %s", i, p.ID, body)
+					continue
+				}
+				for _, q := range people {
+					if q.ID != p.ID && strings.Contains(body, q.ID) {
+						fail("login %d for %s holds %s", i, p.ID, q.ID)
+					}
+				}
+				if i%10 == 0 { // a sample, to keep the log scans short
+					seen.add(vals...)
+				}
+				mu.Lock()
+				done++
+				perStart[first]++
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for i := range logins {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	t.Logf("%d logins in %s", done, time.Since(began).Round(time.Millisecond))
+	for i, f := range failures {
+		if i == 10 {
+			t.Errorf("… and %d more failures", len(failures)-10)
+			break
+		}
+		t.Error(f)
+	}
+	if done != logins {
+		t.Fatalf("%d of %d logins completed within %s", done, logins, bound)
+	}
+	if perStart["A"] != logins/2 || perStart["B"] != logins/2 {
+		t.Fatalf("starts per instance: %v", perStart)
+	}
+	if n := countKeys(t, c.redis.Addr, "idconnect:login:*"); n != 0 {
+		t.Fatalf("%d logins left in Redis after every login finished", n)
+	}
 }
