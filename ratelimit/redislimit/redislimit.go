@@ -24,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -131,6 +132,10 @@ func (l *Limiter) Allow(ctx context.Context, key string) error {
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			return fmt.Errorf("ratelimit/redislimit: %w: %w", cerr, err)
+		}
+		if strings.HasPrefix(err.Error(), "OOM ") {
+			// Redis at maxmemory: the same answer as a full store (BUSY).
+			return fmt.Errorf("ratelimit/redislimit: %w: %w", store.ErrFull, err)
 		}
 		return fmt.Errorf("ratelimit/redislimit: %w: %w", store.ErrUnavailable, err)
 	}
