@@ -44,6 +44,11 @@ func normalizeSubCode(code string) (string, bool) {
 	if !strings.Contains(code, ".") {
 		code = SubCodePrefix + code
 	}
+	// The cap holds for the full code too, so a normalized code is
+	// accepted again as it is.
+	if len(code) > 100 {
+		return "", false
+	}
 	return code, true
 }
 
