@@ -27,7 +27,7 @@
 // iss, a replayed callback, a code redeemed twice, an expired or replayed
 // client assertion, a DPoP key at token other than PAR's).
 //
-// With OP_PROFILE=oneid (providerConfig.Profile profileOneID), server.js
+// With OP_PROFILE=oneid (peer.OIDCProviderConfig.Profile peer.ProfileOneID), server.js
 // runs oneid.js instead: a stand-in for UK OneID, of which no independent
 // implementation exists. It is an OIDC code flow as OneID documents it:
 // /v2/authorize with PKCE S256 required and no PAR, a callback without iss

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 // clientKeys are a relying party's keys, made by the test: an ES256
@@ -177,7 +179,7 @@ func postFormHeader(t *testing.T, c *http.Client, target string, form url.Values
 	if err != nil {
 		t.Fatalf("POST %s: %v", target, err)
 	}
-	body := readBody(t, resp)
+	body := peer.ReadBody(t, resp)
 	return resp.StatusCode, resp.Header, body
 }
 

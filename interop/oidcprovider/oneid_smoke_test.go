@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -102,7 +104,7 @@ func rawObject(t *testing.T, s string) map[string]json.RawMessage {
 
 // oneIDPeer is a peer with the OneID profile and the client's secret.
 type oneIDPeer struct {
-	*providerPeer
+	*peer.OIDCProvider
 	secret string
 	disc   oneIDMetadata
 	jwks   jose.JSONWebKeySet
@@ -125,10 +127,10 @@ type oneIDMetadata struct {
 
 // startOneID starts a OneID-profile peer with Janet (and extra personas)
 // and reads its discovery document and JWKS.
-func startOneID(t *testing.T, mod func(*providerConfig)) *oneIDPeer {
+func startOneID(t *testing.T, mod func(*peer.OIDCProviderConfig)) *oneIDPeer {
 	t.Helper()
-	cfg := providerConfig{
-		Profile: profileOneID, ClientID: oneIDClientID, ClientSecret: randomString(t, 32),
+	cfg := peer.OIDCProviderConfig{
+		Profile: peer.ProfileOneID, ClientID: oneIDClientID, ClientSecret: randomString(t, 32),
 		RedirectURIs:   []string{oneIDRedirectURI},
 		Persons:        map[string]map[string]json.RawMessage{"janet": rawObject(t, janetUserinfo)},
 		Accounts:       map[string]json.RawMessage{"janet": json.RawMessage(janetAccounts)},
@@ -137,10 +139,10 @@ func startOneID(t *testing.T, mod func(*providerConfig)) *oneIDPeer {
 	if mod != nil {
 		mod(&cfg)
 	}
-	p := &oneIDPeer{providerPeer: startProvider(t, cfg), secret: cfg.ClientSecret}
-	c := httpClient(t)
-	getJSON(t, c, p.Discovery, &p.disc)
-	getJSON(t, c, p.disc.JWKSURI, &p.jwks)
+	p := &oneIDPeer{OIDCProvider: peer.StartOIDCProvider(t, cfg), secret: cfg.ClientSecret}
+	c := peer.HTTPClient(t)
+	peer.GetJSON(t, c, p.Discovery, &p.disc)
+	peer.GetJSON(t, c, p.disc.JWKSURI, &p.jwks)
 	return p
 }
 
@@ -168,7 +170,7 @@ func (p *oneIDPeer) login(t *testing.T, scopes []string, extra url.Values, noPKC
 	for k, v := range extra {
 		q[k] = v
 	}
-	cb := p.authorize(t, p.disc.AuthorizationEndpoint+"?"+q.Encode())
+	cb := p.Authorize(t, p.disc.AuthorizationEndpoint+"?"+q.Encode())
 	if got := cb.Scheme + "://" + cb.Host + cb.Path; got != oneIDRedirectURI {
 		t.Fatalf("callback %s, want one to %s", cb, oneIDRedirectURI)
 	}
@@ -189,11 +191,11 @@ func (p *oneIDPeer) token(t *testing.T, form url.Values, secret string) (int, ht
 	if secret != "" {
 		req.SetBasicAuth(url.QueryEscape(oneIDClientID), url.QueryEscape(secret))
 	}
-	resp, err := httpClient(t).Do(req)
+	resp, err := peer.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", p.disc.TokenEndpoint, err)
 	}
-	return resp.StatusCode, resp.Header, readBody(t, resp)
+	return resp.StatusCode, resp.Header, peer.ReadBody(t, resp)
 }
 
 // codeForm is the token request for l's code, with its verifier.
@@ -225,11 +227,11 @@ func bearerGet(t *testing.T, target, accessToken string) (*http.Response, []byte
 	if accessToken != "" {
 		req.Header.Set("Authorization", "Bearer "+accessToken)
 	}
-	resp, err := httpClient(t).Do(req)
+	resp, err := peer.HTTPClient(t).Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", target, err)
 	}
-	return resp, readBody(t, resp)
+	return resp, peer.ReadBody(t, resp)
 }
 
 // oauthError decodes an OAuth error answer's error code.
@@ -453,7 +455,7 @@ func TestOneIDSmokeEnforcement(t *testing.T) {
 				t.Errorf("token: HTTP %d %s, want %d %s", status, body, tt.status, tt.code)
 			}
 			if tt.says != "" {
-				waitLog(t, p.providerPeer, tt.says)
+				waitLog(t, p.OIDCProvider, tt.says)
 			}
 		})
 	}
@@ -469,7 +471,7 @@ func TestOneIDSmokeEnforcement(t *testing.T) {
 		if status != http.StatusBadRequest || oauthError(body) != "invalid_grant" {
 			t.Errorf("second token call: HTTP %d %s, want 400 invalid_grant", status, body)
 		}
-		waitLog(t, p.providerPeer, "authorization code already consumed")
+		waitLog(t, p.OIDCProvider, "authorization code already consumed")
 		// oidc-provider also revokes what the code gave.
 		if resp, body := bearerGet(t, p.disc.UserinfoEndpoint, tok.AccessToken); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("userinfo with the first call's token after the reuse: HTTP %d %s, want 401", resp.StatusCode, body)
@@ -532,7 +534,7 @@ func TestOneIDSmokePersonas(t *testing.T) {
 		"family_name": json.RawMessage(`"Humphrey"`), "birthdate": json.RawMessage(`"1975-10-19"`),
 		"fraud": json.RawMessage(`{"searchPerformed":true,"nationalSIRAFraud":false,"nationalSIRAVictim":true}`),
 	}
-	p := startOneID(t, func(cfg *providerConfig) {
+	p := startOneID(t, func(cfg *peer.OIDCProviderConfig) {
 		cfg.Persons["gary"] = gary
 		cfg.Accounts["gary"] = json.RawMessage(`[{"currency":"GBP","account_number":"87654321","sort_code":"999998","balance":{"amount":"0.10","currency":"GBP"}}]`)
 		cfg.CallbackISS = true

@@ -25,6 +25,8 @@ import (
 	"github.com/idconnect/idconnect/emulator/personas"
 	"github.com/idconnect/idconnect/provider/oneid"
 	"github.com/idconnect/idconnect/store"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 // oneIDFlowScopes are every scope provider/oneid fetches a resource for
@@ -42,7 +44,7 @@ type oneIDEnv struct {
 
 const oneIDDefaultPersona = "janet-davidson"
 
-func newOneIDEnv(t *testing.T, mod func(*providerConfig)) *oneIDEnv {
+func newOneIDEnv(t *testing.T, mod func(*peer.OIDCProviderConfig)) *oneIDEnv {
 	t.Helper()
 	ps, err := personas.OneID()
 	if err != nil {
@@ -59,7 +61,7 @@ func newOneIDEnv(t *testing.T, mod func(*providerConfig)) *oneIDEnv {
 	if _, ok := e.persons[oneIDDefaultPersona]; !ok {
 		t.Fatalf("%s is not among emulator/personas' OneID people", oneIDDefaultPersona)
 	}
-	e.peer = startOneID(t, func(cfg *providerConfig) {
+	e.peer = startOneID(t, func(cfg *peer.OIDCProviderConfig) {
 		cfg.Persons, cfg.Accounts, cfg.DefaultPersona = userinfo, accounts, oneIDDefaultPersona
 		if mod != nil {
 			mod(cfg)
@@ -79,7 +81,7 @@ func (e *oneIDEnv) client(t *testing.T, mod func(*oneid.Config)) *oneid.Client {
 	cfg := oneid.Config{
 		Issuer: e.peer.Issuer, ClientID: oneIDClientID, ClientSecret: idconnect.Secret(e.peer.secret),
 		RedirectURI: oneIDRedirectURI, Scopes: oneIDFlowScopes, FetchReport: true,
-		HTTPClient: &http.Client{Transport: e.count, Timeout: requestTimeout},
+		HTTPClient: &http.Client{Transport: e.count, Timeout: peer.RequestTimeout},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -108,7 +110,7 @@ func (e *oneIDEnv) startLogin(t *testing.T, ctx context.Context, f *idconnect.Fl
 	if err != nil {
 		t.Fatalf("Start: %v\npeer log:\n%s", err, e.peer.Log())
 	}
-	q := e.peer.authorize(t, withParams(t, authURL, persona, extra)).Query()
+	q := e.peer.Authorize(t, withParams(t, authURL, persona, extra)).Query()
 	cb, err := idconnect.ParseCallback(q)
 	if err != nil {
 		t.Fatalf("ParseCallback(%v): %v", q, err)
@@ -145,7 +147,7 @@ func (e *oneIDEnv) authorizeDirect(t *testing.T, ctx context.Context, c *oneid.C
 	if err != nil {
 		t.Fatalf("AuthURL: %v", err)
 	}
-	cb, err := idconnect.ParseCallback(e.peer.authorize(t, authURL).Query())
+	cb, err := idconnect.ParseCallback(e.peer.Authorize(t, authURL).Query())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +178,7 @@ func TestOneIDFlow(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			c := e.client(t, nil)
 			f := newOneIDFlow(c)
-			ctx, cancel := context.WithTimeout(context.Background(), 3*requestTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*peer.RequestTimeout)
 			defer cancel()
 			browser, q, cb := e.startLogin(t, ctx, f, id, nil)
 			if q.Has("iss") || cb.Code == "" {
@@ -253,7 +255,7 @@ func TestOneIDNarrowScopes(t *testing.T) {
 	e := newOneIDEnv(t, nil)
 	c := e.client(t, func(cfg *oneid.Config) { cfg.Scopes, cfg.FetchReport = []string{"profile", "accounts"}, false })
 	f := newOneIDFlow(c)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*peer.RequestTimeout)
 	defer cancel()
 	browser, _, cb := e.startLogin(t, ctx, f, "", nil)
 	_, res, err := f.Finish(ctx, "oneid", cb, browser)
@@ -292,9 +294,9 @@ func TestOneIDNarrowScopes(t *testing.T) {
 // oidc-provider decodes them so.
 func TestOneIDSecretEncoding(t *testing.T) {
 	const secret = "p@ss w:rd+%2F/=&~" + "-0123456789abcdef"
-	e := newOneIDEnv(t, func(cfg *providerConfig) { cfg.ClientSecret = secret })
+	e := newOneIDEnv(t, func(cfg *peer.OIDCProviderConfig) { cfg.ClientSecret = secret })
 	f := newOneIDFlow(e.client(t, func(cfg *oneid.Config) { cfg.Scopes, cfg.FetchReport = []string{"profile"}, false }))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*peer.RequestTimeout)
 	defer cancel()
 	browser, _, cb := e.startLogin(t, ctx, f, "", nil)
 	if _, res, err := f.Finish(ctx, "oneid", cb, browser); err != nil {
@@ -307,8 +309,8 @@ func TestOneIDSecretEncoding(t *testing.T) {
 // TestOneIDCallbackISS: with a peer that sends iss (RFC 9207) and says so
 // in discovery, the login succeeds with it and is refused without it.
 func TestOneIDCallbackISS(t *testing.T) {
-	e := newOneIDEnv(t, func(cfg *providerConfig) { cfg.CallbackISS = true })
-	ctx, cancel := context.WithTimeout(context.Background(), 6*requestTimeout)
+	e := newOneIDEnv(t, func(cfg *peer.OIDCProviderConfig) { cfg.CallbackISS = true })
+	ctx, cancel := context.WithTimeout(context.Background(), 6*peer.RequestTimeout)
 	defer cancel()
 
 	f := newOneIDFlow(e.client(t, nil))
@@ -337,8 +339,8 @@ func TestOneIDCallbackISS(t *testing.T) {
 // instance (its own PS256 key) with the same client.
 func TestOneIDRefusals(t *testing.T) {
 	e := newOneIDEnv(t, nil)
-	other := startOneID(t, func(cfg *providerConfig) { cfg.ClientSecret = e.peer.secret })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*requestTimeout)
+	other := startOneID(t, func(cfg *peer.OIDCProviderConfig) { cfg.ClientSecret = e.peer.secret })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*peer.RequestTimeout)
 	defer cancel()
 
 	// swapJWKS answers the client's JWKS requests with other's keys,
@@ -550,7 +552,7 @@ func TestOneIDRefusals(t *testing.T) {
 			t.Logf("error: %v", err)
 			tt.check(t, err)
 			if tt.peerSays != "" {
-				waitLog(t, e.peer.providerPeer, tt.peerSays)
+				waitLog(t, e.peer.OIDCProvider, tt.peerSays)
 			}
 		})
 	}

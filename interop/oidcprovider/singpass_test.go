@@ -30,6 +30,8 @@ import (
 	"github.com/idconnect/idconnect/provider/myinfo"
 	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/store"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -45,7 +47,7 @@ var spScopes = []string{"uinfin", "name", "sex", "dob", "birthcountry", "nationa
 
 // spEnv is one oidc-provider peer and a provider/singpass client.
 type spEnv struct {
-	peer   *providerPeer
+	peer   *peer.OIDCProvider
 	keys   *keyset.Set
 	person map[string]json.RawMessage
 	count  *countingTransport
@@ -76,7 +78,7 @@ func newSPEnv(t *testing.T, dpopNonce bool) *spEnv {
 		t.Fatalf("%s is not in emulator/personas", spPersona)
 	}
 	e := &spEnv{keys: keys, person: person}
-	e.peer = startProvider(t, providerConfig{
+	e.peer = peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
 		ClientID: spClientID, RedirectURIs: []string{spRedirectURI}, JWKSURI: serveKeySet(t, keys),
 		DPoPNonce: dpopNonce, Persons: map[string]map[string]json.RawMessage{spPersona: person},
 	})
@@ -113,7 +115,7 @@ func (e *spEnv) client(t *testing.T, keys *keyset.Set, mod func(*singpass.Config
 	cfg := singpass.Config{
 		Issuer: e.peer.Issuer, ClientID: spClientID, Keys: keys, RedirectURI: spRedirectURI,
 		App: singpass.Myinfo, Scopes: spScopes,
-		HTTPClient: &http.Client{Transport: e.count, Timeout: requestTimeout},
+		HTTPClient: &http.Client{Transport: e.count, Timeout: peer.RequestTimeout},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -142,7 +144,7 @@ func (e *spEnv) startLogin(t *testing.T, ctx context.Context, f *idconnect.Flow)
 	if err != nil {
 		t.Fatalf("Start (PAR): %v\npeer log:\n%s", err, e.peer.Log())
 	}
-	cb, err := idconnect.ParseCallback(e.peer.authorize(t, authURL).Query())
+	cb, err := idconnect.ParseCallback(e.peer.Authorize(t, authURL).Query())
 	if err != nil {
 		t.Fatalf("ParseCallback: %v", err)
 	}
@@ -165,7 +167,7 @@ func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	tamper, editForm := c.tamper, c.editForm
 	c.mu.Unlock()
 	if editForm != nil && req.Body != nil {
-		b, err := io.ReadAll(io.LimitReader(req.Body, maxBody))
+		b, err := io.ReadAll(io.LimitReader(req.Body, peer.MaxBody))
 		req.Body.Close()
 		if err != nil {
 			return nil, err
@@ -184,7 +186,7 @@ func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil || tamper == nil {
 		return resp, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, peer.MaxBody))
 	resp.Body.Close()
 	if err != nil {
 		return nil, err
@@ -254,7 +256,7 @@ func TestSingpassFlow(t *testing.T) {
 	e := newSPEnv(t, false)
 	c := e.client(t, e.keys, nil)
 	f := newFlow(c)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*peer.RequestTimeout)
 	defer cancel()
 	browser, cb := e.startLogin(t, ctx, f)
 	if cb.Issuer != e.peer.Issuer {
@@ -278,7 +280,7 @@ func TestSingpassDPoPNonce(t *testing.T) {
 	e := newSPEnv(t, true)
 	c := e.client(t, e.keys, nil)
 	f := newFlow(c)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*peer.RequestTimeout)
 	defer cancel()
 	browser, cb := e.startLogin(t, ctx, f)
 	login, res, err := f.Finish(ctx, "singpass", cb, browser)
@@ -308,7 +310,7 @@ func TestSingpassDPoPNonce(t *testing.T) {
 			t.Fatal("AuthURL kept no DPoP nonce")
 		}
 		delete(login.ProviderData, singpass.DataDPoPNonce)
-		cb, err := idconnect.ParseCallback(e.peer.authorize(t, authURL).Query())
+		cb, err := idconnect.ParseCallback(e.peer.Authorize(t, authURL).Query())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +348,7 @@ func TestSingpassDPoPNonce(t *testing.T) {
 // refuse, with the error it must give.
 func TestSingpassRefusals(t *testing.T) {
 	e := newSPEnv(t, false)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*peer.RequestTimeout)
 	defer cancel()
 
 	// otherEnc is our key set with its decryption key replaced: the peer
@@ -530,7 +532,7 @@ func TestSingpassRefusals(t *testing.T) {
 				if err != nil {
 					t.Fatalf("AuthURL: %v", err)
 				}
-				cb, err := idconnect.ParseCallback(e.peer.authorize(t, authURL).Query())
+				cb, err := idconnect.ParseCallback(e.peer.Authorize(t, authURL).Query())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -567,7 +569,7 @@ func TestSingpassRefusals(t *testing.T) {
 
 // waitLog waits (at most 2 s) for the peer to log want: its error
 // events are written after the answer is sent.
-func waitLog(t *testing.T, p *providerPeer, want string) {
+func waitLog(t *testing.T, p *peer.OIDCProvider, want string) {
 	t.Helper()
 	for range 100 {
 		if strings.Contains(p.Log(), want) {

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -40,13 +42,13 @@ type providerMetadata struct {
 // userinfo (JWE A256GCM around ES256).
 func TestSmokeHarness(t *testing.T) {
 	keys := newClientKeys(t)
-	p := startProvider(t, providerConfig{
+	p := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
 		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
 	})
-	c := httpClient(t)
+	c := peer.HTTPClient(t)
 
 	var d providerMetadata
-	getJSON(t, c, p.Discovery, &d)
+	peer.GetJSON(t, c, p.Discovery, &d)
 	if d.Issuer != p.Issuer {
 		t.Fatalf("discovery issuer %q, want %q", d.Issuer, p.Issuer)
 	}
@@ -68,7 +70,7 @@ func TestSmokeHarness(t *testing.T) {
 		t.FailNow()
 	}
 	var providerJWKS jose.JSONWebKeySet
-	getJSON(t, c, d.JWKSURI, &providerJWKS)
+	peer.GetJSON(t, c, d.JWKSURI, &providerJWKS)
 
 	// PAR.
 	verifier, challenge := newPKCE(t)
@@ -87,7 +89,7 @@ func TestSmokeHarness(t *testing.T) {
 	authURL := d.AuthorizationEndpoint + "?" + url.Values{
 		"client_id": {smokeClientID}, "request_uri": {par.RequestURI}, "persona": {"S6005048A"}, "consent": {"allow"},
 	}.Encode()
-	cb := p.authorize(t, authURL)
+	cb := p.Authorize(t, authURL)
 	if got := cb.Scheme + "://" + cb.Host + cb.Path; got != smokeRedirectURI {
 		t.Fatalf("callback %s, want one to %s", cb, smokeRedirectURI)
 	}
@@ -137,7 +139,7 @@ func TestSmokeHarness(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET userinfo: %v", err)
 	}
-	body = readBody(t, resp)
+	body = peer.ReadBody(t, resp)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/jwt") {
 		t.Fatalf("userinfo: HTTP %d (%s) %.300s, want 200 application/jwt", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
@@ -157,11 +159,11 @@ func TestSmokeHarness(t *testing.T) {
 // request are refused; with DPoPNonce, PAR asks for a nonce first.
 func TestSmokeEnforcement(t *testing.T) {
 	keys := newClientKeys(t)
-	p := startProvider(t, providerConfig{
+	p := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
 		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
 		DPoPNonce: true,
 	})
-	c := httpClient(t)
+	c := peer.HTTPClient(t)
 	parURL := p.Issuer + "/request"
 
 	other := newClientKeys(t)
@@ -199,7 +201,7 @@ func TestSmokeEnforcement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readBody(t, resp)
+	peer.ReadBody(t, resp)
 	loc, _ := resp.Location()
 	if loc == nil || loc.Query().Get("error") != "invalid_request" {
 		t.Errorf("/auth without PAR: HTTP %d to %v, want a redirect with error=invalid_request", resp.StatusCode, loc)
@@ -211,10 +213,10 @@ func TestSmokeEnforcement(t *testing.T) {
 // ends in error=access_denied.
 func TestSmokeShortcuts(t *testing.T) {
 	keys := newClientKeys(t)
-	p := startProvider(t, providerConfig{
+	p := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
 		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKS: ptr(keys.JWKS(false)),
 	})
-	c := httpClient(t)
+	c := peer.HTTPClient(t)
 	parURL := p.Issuer + "/request"
 	login := func(extra url.Values) (url.Values, url.Values, string) {
 		verifier, challenge := newPKCE(t)
@@ -228,7 +230,7 @@ func TestSmokeShortcuts(t *testing.T) {
 		}
 		extra.Set("client_id", smokeClientID)
 		extra.Set("request_uri", par.RequestURI)
-		return form, p.authorize(t, p.Issuer+"/auth?"+extra.Encode()).Query(), verifier
+		return form, p.Authorize(t, p.Issuer+"/auth?"+extra.Encode()).Query(), verifier
 	}
 
 	_, q, _ := login(url.Values{"consent": {"deny"}})
@@ -250,7 +252,7 @@ func TestSmokeShortcuts(t *testing.T) {
 		t.Fatalf("token: HTTP %d %s, want 200", status, body)
 	}
 	var providerJWKS jose.JSONWebKeySet
-	getJSON(t, c, p.Issuer+"/jwks", &providerJWKS)
+	peer.GetJSON(t, c, p.Issuer+"/jwks", &providerJWKS)
 	_, payload := openJWT(t, tok.IDToken, keys.Enc, providerJWKS)
 	var idt struct{ Sub, Nonce string }
 	if json.Unmarshal(payload, &idt) != nil || idt.Sub != "b6cb9308-733b-42b3-ad38-9b5afc890206" || idt.Nonce != form.Get("nonce") {

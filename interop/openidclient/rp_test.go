@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -31,7 +33,7 @@ const (
 
 // rpConfig is one rp.js login (see rp.js for the meaning of each setting).
 type rpConfig struct {
-	Issuer      string // e.g. the emulator's …/fapi, or providerPeer.Issuer
+	Issuer      string // e.g. the emulator's …/fapi, or peer.OIDCProvider.Issuer
 	ClientID    string
 	RedirectURI string
 	// Keys is the client's private JWK set: an ES256 sig key and a P-256
@@ -81,15 +83,12 @@ func (e *rpError) Error() string {
 // node, npm or openid-client is missing.
 func runRP(t *testing.T, cfg rpConfig) (*rpResult, error) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not on PATH (%v): the openid-client interop tests need Node 20+", err)
-	}
+	node := peer.NodePath(t, "the openid-client interop tests need Node 20+")
 	dir, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ensureInstalled(t, dir, "openid-client", clientVersion)
+	peer.EnsureInstalled(t, dir, "openid-client", clientVersion)
 
 	keys, err := json.Marshal(cfg.Keys)
 	if err != nil {

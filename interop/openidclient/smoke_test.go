@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -24,7 +26,7 @@ const (
 // A256CBC-HS512 around ES256) and userinfo (JWE A256GCM around ES256).
 func TestSmokeRPAgainstOIDCProvider(t *testing.T) {
 	keys := newClientKeys(t)
-	op := startProvider(t, providerConfig{
+	op := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
 		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
 	})
 	res := mustRunRP(t, rpConfig{
@@ -46,7 +48,7 @@ func TestSmokeRPAgainstOIDCProvider(t *testing.T) {
 // and a client key the provider does not know.
 func TestSmokeRPFailures(t *testing.T) {
 	keys := newClientKeys(t)
-	op := startProvider(t, providerConfig{
+	op := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
 		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
 	})
 	cfg := rpConfig{Issuer: op.Issuer, ClientID: smokeClientID, RedirectURI: smokeRedirectURI, Keys: keys.JWKS(true), Consent: "deny"}
