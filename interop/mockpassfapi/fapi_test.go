@@ -3,184 +3,13 @@
 package mockpassfapi
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/go-jose/go-jose/v4"
 )
-
-// clientKeys are a relying party's keys, made by the test: an ES256
-// signing key (client assertions), a P-256 ECDH-ES+A256KW encryption key
-// (ID token and userinfo JWEs) and a separate ES256 DPoP key.
-type clientKeys struct {
-	Sig, Enc, DPoP *ecdsa.PrivateKey
-	SigKID, EncKID string
-}
-
-func newClientKeys(t *testing.T) *clientKeys {
-	t.Helper()
-	gen := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	return &clientKeys{Sig: gen(), Enc: gen(), DPoP: gen(), SigKID: "rp-sig-" + randomString(t, 8), EncKID: "rp-enc-" + randomString(t, 8)}
-}
-
-// JWKS is the client's public JWKS (sig key first, then enc key); with
-// private set, the private JWKS (for rp.js-style clients).
-func (k *clientKeys) JWKS(private bool) jose.JSONWebKeySet {
-	var sig, enc any = &k.Sig.PublicKey, &k.Enc.PublicKey
-	if private {
-		sig, enc = k.Sig, k.Enc
-	}
-	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: sig, KeyID: k.SigKID, Algorithm: string(jose.ES256), Use: "sig"},
-		{Key: enc, KeyID: k.EncKID, Algorithm: string(jose.ECDH_ES_A256KW), Use: "enc"},
-	}}
-}
-
-// serveJWKS serves jwks at http://127.0.0.1:port/jwks.json until the test
-// ends and returns that URL.
-func serveJWKS(t *testing.T, jwks jose.JSONWebKeySet) string {
-	t.Helper()
-	body, err := json.Marshal(jwks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/jwks.json" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/jwks.json"
-}
-
-func randomString(t *testing.T, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// newPKCE returns a PKCE verifier and its S256 challenge.
-func newPKCE(t *testing.T) (verifier, challenge string) {
-	verifier = randomString(t, 32)
-	sum := sha256.Sum256([]byte(verifier))
-	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-func signJWT(t *testing.T, key *ecdsa.PrivateKey, opts *jose.SignerOptions, claims map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// clientAssertion is a private_key_jwt client assertion, header
-// {alg:ES256, typ:JWT, kid}, claims {iss, sub, aud, iat, exp: iat+60, jti}.
-func clientAssertion(t *testing.T, k *clientKeys, clientID, aud string) string {
-	t.Helper()
-	now := time.Now().Unix()
-	return signJWT(t, k.Sig, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", k.SigKID), map[string]any{
-		"iss": clientID, "sub": clientID, "aud": aud, "iat": now, "exp": now + 60, "jti": randomString(t, 16),
-	})
-}
-
-// dpopProof is a DPoP proof by key for method and target (RFC 9449):
-// header {typ:dpop+jwt, alg:ES256, jwk}, claims {jti, htm, htu, iat} and,
-// when accessToken is not empty, ath.
-func dpopProof(t *testing.T, key *ecdsa.PrivateKey, method, target, accessToken string) string {
-	t.Helper()
-	claims := map[string]any{"jti": randomString(t, 16), "htm": method, "htu": target, "iat": time.Now().Unix()}
-	if accessToken != "" {
-		sum := sha256.Sum256([]byte(accessToken))
-		claims["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
-	}
-	opts := &jose.SignerOptions{EmbedJWK: true}
-	return signJWT(t, key, opts.WithType("dpop+jwt"), claims)
-}
-
-// discovery is the part of a discovery document the tests use.
-type discovery struct {
-	Issuer                string   `json:"issuer"`
-	AuthorizationEndpoint string   `json:"authorization_endpoint"`
-	PAREndpoint           string   `json:"pushed_authorization_request_endpoint"`
-	TokenEndpoint         string   `json:"token_endpoint"`
-	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
-	JWKSURI               string   `json:"jwks_uri"`
-	ScopesSupported       []string `json:"scopes_supported"`
-}
-
-// postForm POSTs form to target with an optional DPoP header and returns
-// the status and body.
-func postForm(t *testing.T, c *http.Client, target string, form url.Values, dpop string) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if dpop != "" {
-		req.Header.Set("DPoP", dpop)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", target, err)
-	}
-	return resp.StatusCode, readBody(t, resp)
-}
-
-// parForm is a complete PAR body for MockPass (state and nonce are 43
-// characters: MockPass wants 30-255).
-func parForm(t *testing.T, k *clientKeys, clientID, redirectURI, scope, issuer, challenge string) url.Values {
-	return url.Values{
-		"response_type":         {"code"},
-		"scope":                 {scope},
-		"state":                 {randomString(t, 32)},
-		"nonce":                 {randomString(t, 32)},
-		"client_id":             {clientID},
-		"redirect_uri":          {redirectURI},
-		"code_challenge":        {challenge},
-		"code_challenge_method": {"S256"},
-		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-		"client_assertion":      {clientAssertion(t, k, clientID, issuer)},
-	}
-}
 
 var personaOption = regexp.MustCompile(`<option value="([^"]*)" data-asserturl="([^"]*)"`)
 
@@ -189,7 +18,7 @@ var personaOption = regexp.MustCompile(`<option value="([^"]*)" data-asserturl="
 // its page script would, and returns the callback URL
 // (redirect_uri?code=…&state=…) without fetching it. MockPass's callback
 // has no iss parameter.
-func (p *peer) login(t *testing.T, c *http.Client, authURL, nric string) *url.URL {
+func (p *mockPassFAPI) login(t *testing.T, c *http.Client, authURL, nric string) *url.URL {
 	t.Helper()
 	resp, err := c.Get(authURL)
 	if err != nil {
@@ -213,37 +42,4 @@ func (p *peer) login(t *testing.T, c *http.Client, authURL, nric string) *url.UR
 	}
 	t.Fatalf("%v: %s not among %d personas %.200v", errNoPersona, nric, len(ids), ids)
 	return nil
-}
-
-// openJWT decrypts a compact JWE (ECDH-ES+A256KW, A256GCM or
-// A256CBC-HS512) with encKey and verifies the inner ES256 JWS against the
-// provider's JWKS (by kid), returning the JWE header and the payload.
-func openJWT(t *testing.T, compact string, encKey *ecdsa.PrivateKey, providerJWKS jose.JSONWebKeySet) (jose.Header, []byte) {
-	t.Helper()
-	if n := strings.Count(compact, "."); n != 4 {
-		t.Fatalf("want a compact JWE (5 parts), got %d parts: %.80s", n+1, compact)
-	}
-	jwe, err := jose.ParseEncrypted(compact, []jose.KeyAlgorithm{jose.ECDH_ES_A256KW},
-		[]jose.ContentEncryption{jose.A256GCM, jose.A256CBC_HS512})
-	if err != nil {
-		t.Fatalf("parsing JWE: %v", err)
-	}
-	inner, err := jwe.Decrypt(encKey)
-	if err != nil {
-		t.Fatalf("decrypting JWE: %v", err)
-	}
-	jws, err := jose.ParseSigned(string(inner), []jose.SignatureAlgorithm{jose.ES256})
-	if err != nil {
-		t.Fatalf("parsing inner JWS: %v", err)
-	}
-	kid := jws.Signatures[0].Header.KeyID
-	keys := providerJWKS.Key(kid)
-	if len(keys) == 0 {
-		t.Fatalf("inner JWS kid %q is not in the provider's JWKS", kid)
-	}
-	payload, err := jws.Verify(keys[0].Key)
-	if err != nil {
-		t.Fatalf("verifying inner JWS (kid %q): %v", kid, err)
-	}
-	return jwe.Header, payload
 }

@@ -49,8 +49,8 @@ const (
 	maxLog         = 16 << 10         // bytes of peer output kept for failure reports
 )
 
-// peer is one running MockPass FAPI.
-type peer struct {
+// mockPassFAPI is one running MockPass FAPI.
+type mockPassFAPI struct {
 	Host      string // 127.0.0.1:port
 	Base      string // http://127.0.0.1:port
 	Issuer    string // Base + "/singpass/v3/fapi"
@@ -60,16 +60,16 @@ type peer struct {
 }
 
 // Log returns the tail of the peer's output (morgan logs every request).
-func (p *peer) Log() string { return p.out.String() }
+func (p *mockPassFAPI) Log() string { return p.out.String() }
 
 // startPeer prepares the peer if needed (prepareMockPass), starts it on a
 // free 127.0.0.1 port with FAPI_CLIENT_JWKS_ENDPOINT=jwksURL (the relying
-// party's public JWKS, e.g. from serveJWKS; "" leaves it unset, so MockPass
+// party's public JWKS, e.g. from peer.ServeJWKS; "" leaves it unset, so MockPass
 // uses its bundled static/certs/fapi-rp-public.json), waits until discovery
 // answers 200 and stops it, with its process group, when the test ends.
 // env adds NAME=value settings. It fails the test, never skips it, when
 // node, the peers folder or the install is missing.
-func startPeer(t *testing.T, jwksURL string, env ...string) *peer {
+func startPeer(t *testing.T, jwksURL string, env ...string) *mockPassFAPI {
 	t.Helper()
 	dir := prepareMockPass(t)
 	node, err := exec.LookPath("node")
@@ -112,7 +112,7 @@ func startPeer(t *testing.T, jwksURL string, env ...string) *peer {
 		}
 	})
 
-	p := &peer{out: out}
+	p := &mockPassFAPI{out: out}
 	deadline := time.After(startTimeout)
 	select {
 	case port := <-out.ready:

@@ -63,7 +63,7 @@ var rpScopes = []string{
 
 // rpEnv is one MockPass peer with provider/singpass clients in a Flow.
 type rpEnv struct {
-	peer *peer
+	peer *mockPassFAPI
 	keys *keyset.Set
 	flow *idconnect.Flow
 	web  *http.Client // the "browser" on MockPass's login page

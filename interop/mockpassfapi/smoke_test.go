@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -23,11 +25,11 @@ const (
 // goes PAR (ES256 client assertion + DPoP + PKCE) → login page → token →
 // ID token (JWE around JWS) → userinfo.
 func TestSmokeHarness(t *testing.T) {
-	keys := newClientKeys(t)
-	p := startPeer(t, serveJWKS(t, keys.JWKS(false)))
+	keys := peer.NewClientKeys(t)
+	p := startPeer(t, peer.ServeJWKS(t, keys.JWKS(false)))
 	c := httpClient(t)
 
-	var d discovery
+	var d peer.Discovery
 	getJSON(t, c, p.Discovery, &d)
 	if d.Issuer != p.Issuer {
 		t.Fatalf("discovery issuer %q, want %q", d.Issuer, p.Issuer)
@@ -47,9 +49,9 @@ func TestSmokeHarness(t *testing.T) {
 	getJSON(t, c, d.JWKSURI, &providerJWKS)
 
 	// PAR.
-	verifier, challenge := newPKCE(t)
-	form := parForm(t, keys, smokeClientID, smokeRedirectURI, "openid uinfin name", d.Issuer, challenge)
-	status, body := postForm(t, c, d.PAREndpoint, form, dpopProof(t, keys.DPoP, "POST", d.PAREndpoint, ""))
+	verifier, challenge := peer.NewPKCE(t)
+	form := peer.PARForm(t, keys, smokeClientID, smokeRedirectURI, "openid uinfin name", d.Issuer, challenge)
+	status, body := peer.PostForm(t, c, d.PAREndpoint, form, peer.DPoPProof(t, keys.DPoP, "POST", d.PAREndpoint, ""))
 	var par struct {
 		RequestURI string `json:"request_uri"`
 		ExpiresIn  int    `json:"expires_in"`
@@ -70,15 +72,15 @@ func TestSmokeHarness(t *testing.T) {
 	}
 
 	// Token.
-	status, body = postForm(t, c, d.TokenEndpoint, url.Values{
+	status, body = peer.PostForm(t, c, d.TokenEndpoint, url.Values{
 		"grant_type":            {"authorization_code"},
 		"code":                  {cb.Query().Get("code")},
 		"redirect_uri":          {smokeRedirectURI},
 		"code_verifier":         {verifier},
 		"client_id":             {smokeClientID},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-		"client_assertion":      {clientAssertion(t, keys, smokeClientID, d.Issuer)},
-	}, dpopProof(t, keys.DPoP, "POST", d.TokenEndpoint, ""))
+		"client_assertion":      {peer.ClientAssertion(t, keys, smokeClientID, d.Issuer)},
+	}, peer.DPoPProof(t, keys.DPoP, "POST", d.TokenEndpoint, ""))
 	var tok struct {
 		AccessToken string `json:"access_token"`
 		IDToken     string `json:"id_token"`
@@ -87,7 +89,7 @@ func TestSmokeHarness(t *testing.T) {
 	if status != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" || !strings.EqualFold(tok.TokenType, "DPoP") {
 		t.Fatalf("token: HTTP %d %s, want 200 with a DPoP access token and an id_token", status, body)
 	}
-	hdr, payload := openJWT(t, tok.IDToken, keys.Enc, providerJWKS)
+	hdr, payload := peer.OpenJWT(t, tok.IDToken, keys.Enc, providerJWKS)
 	if hdr.KeyID != keys.EncKID {
 		t.Errorf("ID token JWE kid %q, want our enc key %q", hdr.KeyID, keys.EncKID)
 	}
@@ -112,7 +114,7 @@ func TestSmokeHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
-	req.Header.Set("DPoP", dpopProof(t, keys.DPoP, "GET", d.UserinfoEndpoint, tok.AccessToken))
+	req.Header.Set("DPoP", peer.DPoPProof(t, keys.DPoP, "GET", d.UserinfoEndpoint, tok.AccessToken))
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("GET userinfo: %v", err)
@@ -121,7 +123,7 @@ func TestSmokeHarness(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/jwt") {
 		t.Fatalf("userinfo: HTTP %d (%s) %.300s, want 200 application/jwt", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	_, payload = openJWT(t, string(body), keys.Enc, providerJWKS)
+	_, payload = peer.OpenJWT(t, string(body), keys.Enc, providerJWKS)
 	var ui struct {
 		Sub        string `json:"sub"`
 		PersonInfo struct {
@@ -137,14 +139,14 @@ func TestSmokeHarness(t *testing.T) {
 // client authentication: a PAR whose assertion is signed by a key not in
 // the served JWKS is refused.
 func TestSmokeRefusesForeignAssertionKey(t *testing.T) {
-	keys := newClientKeys(t)
-	p := startPeer(t, serveJWKS(t, keys.JWKS(false)))
+	keys := peer.NewClientKeys(t)
+	p := startPeer(t, peer.ServeJWKS(t, keys.JWKS(false)))
 	c := httpClient(t)
-	other := newClientKeys(t)
+	other := peer.NewClientKeys(t)
 	other.SigKID = keys.SigKID
-	_, challenge := newPKCE(t)
-	form := parForm(t, other, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
-	status, body := postForm(t, c, p.Issuer+"/par", form, dpopProof(t, keys.DPoP, "POST", p.Issuer+"/par", ""))
+	_, challenge := peer.NewPKCE(t)
+	form := peer.PARForm(t, other, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
+	status, body := peer.PostForm(t, c, p.Issuer+"/par", form, peer.DPoPProof(t, keys.DPoP, "POST", p.Issuer+"/par", ""))
 	if status != http.StatusBadRequest {
 		t.Fatalf("PAR with a foreign key: HTTP %d %s, want 400", status, body)
 	}

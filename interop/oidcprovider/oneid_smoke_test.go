@@ -112,7 +112,7 @@ type oneIDPeer struct {
 
 // oneIDMetadata is the discovery document as the OneID tests read it.
 type oneIDMetadata struct {
-	discovery
+	peer.Discovery
 	ISSParameter    *bool    `json:"authorization_response_iss_parameter_supported"`
 	RequirePAR      *bool    `json:"require_pushed_authorization_requests"`
 	PKCEMethods     []string `json:"code_challenge_methods_supported"`
@@ -130,7 +130,7 @@ type oneIDMetadata struct {
 func startOneID(t *testing.T, mod func(*peer.OIDCProviderConfig)) *oneIDPeer {
 	t.Helper()
 	cfg := peer.OIDCProviderConfig{
-		Profile: peer.ProfileOneID, ClientID: oneIDClientID, ClientSecret: randomString(t, 32),
+		Profile: peer.ProfileOneID, ClientID: oneIDClientID, ClientSecret: peer.RandomString(t, 32),
 		RedirectURIs:   []string{oneIDRedirectURI},
 		Persons:        map[string]map[string]json.RawMessage{"janet": rawObject(t, janetUserinfo)},
 		Accounts:       map[string]json.RawMessage{"janet": json.RawMessage(janetAccounts)},
@@ -156,8 +156,8 @@ type oneIDLogin struct {
 // state and nonce, the scopes and extra /v2/authorize parameters.
 func (p *oneIDPeer) login(t *testing.T, scopes []string, extra url.Values, noPKCE bool) *oneIDLogin {
 	t.Helper()
-	l := &oneIDLogin{State: randomString(t, 32), Nonce: randomString(t, 32)}
-	verifier, challenge := newPKCE(t)
+	l := &oneIDLogin{State: peer.RandomString(t, 32), Nonce: peer.RandomString(t, 32)}
+	verifier, challenge := peer.NewPKCE(t)
 	q := url.Values{
 		"response_type": {"code"}, "client_id": {oneIDClientID}, "redirect_uri": {oneIDRedirectURI},
 		"scope": {strings.Join(scopes, " ")}, "state": {l.State}, "nonce": {l.Nonce},
@@ -417,7 +417,7 @@ func TestOneIDSmokeEnforcement(t *testing.T) {
 		code   string
 		says   string // in the peer's log
 	}{
-		{"wrong client secret", codeForm, "wrong-" + randomString(t, 16), 401, "invalid_client", "invalid secret provided"},
+		{"wrong client secret", codeForm, "wrong-" + peer.RandomString(t, 16), 401, "invalid_client", "invalid secret provided"},
 		{"secret in the body (client_secret_post)", func(l *oneIDLogin) url.Values {
 			f := codeForm(l)
 			f.Set("client_id", oneIDClientID)
@@ -431,7 +431,7 @@ func TestOneIDSmokeEnforcement(t *testing.T) {
 		}, "", 400, "invalid_grant", "code_verifier must be provided"},
 		{"wrong code_verifier", func(l *oneIDLogin) url.Values {
 			f := codeForm(l)
-			f.Set("code_verifier", randomString(t, 32))
+			f.Set("code_verifier", peer.RandomString(t, 32))
 			return f
 		}, "", 400, "invalid_grant", "code_verifier does not match code_challenge"},
 		{"other redirect_uri", func(l *oneIDLogin) url.Values {

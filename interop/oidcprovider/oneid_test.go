@@ -142,7 +142,7 @@ func withParams(t *testing.T, authURL, persona string, extra url.Values) string 
 // Exchange.
 func (e *oneIDEnv) authorizeDirect(t *testing.T, ctx context.Context, c *oneid.Client) (*idconnect.Login, idconnect.Callback) {
 	t.Helper()
-	login := &idconnect.Login{State: randomString(t, 32), Nonce: randomString(t, 32), Verifier: randomString(t, 32)}
+	login := &idconnect.Login{State: peer.RandomString(t, 32), Nonce: peer.RandomString(t, 32), Verifier: peer.RandomString(t, 32)}
 	authURL, err := c.AuthURL(ctx, login)
 	if err != nil {
 		t.Fatalf("AuthURL: %v", err)
@@ -370,7 +370,7 @@ func TestOneIDRefusals(t *testing.T) {
 		{
 			name: "wrong client secret",
 			run: func(t *testing.T) error {
-				c := e.client(t, func(cfg *oneid.Config) { cfg.ClientSecret = idconnect.Secret("wrong-" + randomString(t, 16)) })
+				c := e.client(t, func(cfg *oneid.Config) { cfg.ClientSecret = idconnect.Secret("wrong-" + peer.RandomString(t, 16)) })
 				f := newOneIDFlow(c)
 				browser, _, cb := e.startLogin(t, ctx, f, "", nil)
 				_, _, err := f.Finish(ctx, "oneid", cb, browser)
@@ -384,7 +384,7 @@ func TestOneIDRefusals(t *testing.T) {
 			run: func(t *testing.T) error {
 				c := e.client(t, nil)
 				login, cb := e.authorizeDirect(t, ctx, c)
-				login.Verifier = randomString(t, 32)
+				login.Verifier = peer.RandomString(t, 32)
 				_, err := c.Exchange(ctx, login, cb)
 				return err
 			},
@@ -425,7 +425,7 @@ func TestOneIDRefusals(t *testing.T) {
 			run: func(t *testing.T) error {
 				c := e.client(t, nil)
 				login, cb := e.authorizeDirect(t, ctx, c)
-				login.Nonce = randomString(t, 32)
+				login.Nonce = peer.RandomString(t, 32)
 				_, err := c.Exchange(ctx, login, cb)
 				return err
 			},

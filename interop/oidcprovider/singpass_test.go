@@ -301,7 +301,7 @@ func TestSingpassDPoPNonce(t *testing.T) {
 		// The login forgets PAR's nonce: token asks for one, and the
 		// client's one retry succeeds.
 		c := e.client(t, e.keys, nil)
-		login := &idconnect.Login{State: randomString(t, 32), Nonce: randomString(t, 32), Verifier: randomString(t, 32)}
+		login := &idconnect.Login{State: peer.RandomString(t, 32), Nonce: peer.RandomString(t, 32), Verifier: peer.RandomString(t, 32)}
 		authURL, err := c.AuthURL(ctx, login)
 		if err != nil {
 			t.Fatalf("AuthURL: %v", err)
@@ -328,11 +328,11 @@ func TestSingpassDPoPNonce(t *testing.T) {
 		c := e.client(t, e.keys, nil)
 		e.count.tamper = func(_ *http.Request, resp *http.Response, body []byte) []byte {
 			if resp.Header.Get("DPoP-Nonce") != "" {
-				resp.Header.Set("DPoP-Nonce", "bogus-"+randomString(t, 16))
+				resp.Header.Set("DPoP-Nonce", "bogus-"+peer.RandomString(t, 16))
 			}
 			return body
 		}
-		login := &idconnect.Login{State: randomString(t, 32), Nonce: randomString(t, 32), Verifier: randomString(t, 32)}
+		login := &idconnect.Login{State: peer.RandomString(t, 32), Nonce: peer.RandomString(t, 32), Verifier: peer.RandomString(t, 32)}
 		_, err := c.AuthURL(ctx, login)
 		var pe *idconnect.ProviderError
 		if !errors.As(err, &pe) || pe.Op != "par" || pe.Code != "use_dpop_nonce" {
@@ -526,7 +526,7 @@ func TestSingpassRefusals(t *testing.T) {
 			run: func(t *testing.T) error {
 				c := e.client(t, e.keys, nil)
 				login := &idconnect.Login{
-					State: randomString(t, 32), Nonce: randomString(t, 32), Verifier: randomString(t, 32),
+					State: peer.RandomString(t, 32), Nonce: peer.RandomString(t, 32), Verifier: peer.RandomString(t, 32),
 				}
 				authURL, err := c.AuthURL(ctx, login)
 				if err != nil {

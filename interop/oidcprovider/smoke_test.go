@@ -23,7 +23,7 @@ const (
 // providerMetadata is the discovery fields the smoke tests check beyond
 // the endpoints.
 type providerMetadata struct {
-	discovery
+	peer.Discovery
 	RequirePAR       bool     `json:"require_pushed_authorization_requests"`
 	ISSParameter     bool     `json:"authorization_response_iss_parameter_supported"`
 	PKCEMethods      []string `json:"code_challenge_methods_supported"`
@@ -41,9 +41,9 @@ type providerMetadata struct {
 // (with iss), token, ID token (JWE A256CBC-HS512 around ES256) and
 // userinfo (JWE A256GCM around ES256).
 func TestSmokeHarness(t *testing.T) {
-	keys := newClientKeys(t)
+	keys := peer.NewClientKeys(t)
 	p := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
-		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
+		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: peer.ServeJWKS(t, keys.JWKS(false)),
 	})
 	c := peer.HTTPClient(t)
 
@@ -73,9 +73,9 @@ func TestSmokeHarness(t *testing.T) {
 	peer.GetJSON(t, c, d.JWKSURI, &providerJWKS)
 
 	// PAR.
-	verifier, challenge := newPKCE(t)
-	form := parForm(t, keys, smokeClientID, smokeRedirectURI, "openid uinfin name", d.Issuer, challenge)
-	status, body := postForm(t, c, d.PAREndpoint, form, dpopProof(t, keys.DPoP, "POST", d.PAREndpoint, ""))
+	verifier, challenge := peer.NewPKCE(t)
+	form := peer.PARForm(t, keys, smokeClientID, smokeRedirectURI, "openid uinfin name", d.Issuer, challenge)
+	status, body := peer.PostForm(t, c, d.PAREndpoint, form, peer.DPoPProof(t, keys.DPoP, "POST", d.PAREndpoint, ""))
 	var par struct {
 		RequestURI string `json:"request_uri"`
 		ExpiresIn  int    `json:"expires_in"`
@@ -99,15 +99,15 @@ func TestSmokeHarness(t *testing.T) {
 	}
 
 	// Token.
-	status, body = postForm(t, c, d.TokenEndpoint, url.Values{
+	status, body = peer.PostForm(t, c, d.TokenEndpoint, url.Values{
 		"grant_type":            {"authorization_code"},
 		"code":                  {q.Get("code")},
 		"redirect_uri":          {smokeRedirectURI},
 		"code_verifier":         {verifier},
 		"client_id":             {smokeClientID},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-		"client_assertion":      {clientAssertion(t, keys, smokeClientID, d.Issuer)},
-	}, dpopProof(t, keys.DPoP, "POST", d.TokenEndpoint, ""))
+		"client_assertion":      {peer.ClientAssertion(t, keys, smokeClientID, d.Issuer)},
+	}, peer.DPoPProof(t, keys.DPoP, "POST", d.TokenEndpoint, ""))
 	var tok struct {
 		AccessToken string `json:"access_token"`
 		IDToken     string `json:"id_token"`
@@ -116,7 +116,7 @@ func TestSmokeHarness(t *testing.T) {
 	if status != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" || tok.TokenType != "DPoP" {
 		t.Fatalf("token: HTTP %d %s, want 200 with a DPoP access token and an id_token", status, body)
 	}
-	hdr, payload := openJWT(t, tok.IDToken, keys.Enc, providerJWKS)
+	hdr, payload := peer.OpenJWT(t, tok.IDToken, keys.Enc, providerJWKS)
 	if hdr.KeyID != keys.EncKID || hdr.ExtraHeaders["enc"] != "A256CBC-HS512" {
 		t.Errorf("ID token JWE header kid %q enc %v, want kid %q enc A256CBC-HS512", hdr.KeyID, hdr.ExtraHeaders["enc"], keys.EncKID)
 	}
@@ -134,7 +134,7 @@ func TestSmokeHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
-	req.Header.Set("DPoP", dpopProof(t, keys.DPoP, "GET", d.UserinfoEndpoint, tok.AccessToken))
+	req.Header.Set("DPoP", peer.DPoPProof(t, keys.DPoP, "GET", d.UserinfoEndpoint, tok.AccessToken))
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("GET userinfo: %v", err)
@@ -143,7 +143,7 @@ func TestSmokeHarness(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/jwt") {
 		t.Fatalf("userinfo: HTTP %d (%s) %.300s, want 200 application/jwt", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	hdr, payload = openJWT(t, string(body), keys.Enc, providerJWKS)
+	hdr, payload = peer.OpenJWT(t, string(body), keys.Enc, providerJWKS)
 	if hdr.ExtraHeaders["enc"] != "A256GCM" {
 		t.Errorf("userinfo JWE enc %v, want A256GCM", hdr.ExtraHeaders["enc"])
 	}
@@ -158,37 +158,37 @@ func TestSmokeHarness(t *testing.T) {
 // assertion signed by a foreign key, a PAR without PKCE and a plain /auth
 // request are refused; with DPoPNonce, PAR asks for a nonce first.
 func TestSmokeEnforcement(t *testing.T) {
-	keys := newClientKeys(t)
+	keys := peer.NewClientKeys(t)
 	p := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
-		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
+		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: peer.ServeJWKS(t, keys.JWKS(false)),
 		DPoPNonce: true,
 	})
 	c := peer.HTTPClient(t)
 	parURL := p.Issuer + "/request"
 
-	other := newClientKeys(t)
+	other := peer.NewClientKeys(t)
 	other.SigKID = keys.SigKID
-	_, challenge := newPKCE(t)
-	form := parForm(t, other, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
-	if status, body := postForm(t, c, parURL, form, ""); status != http.StatusUnauthorized {
+	_, challenge := peer.NewPKCE(t)
+	form := peer.PARForm(t, other, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
+	if status, body := peer.PostForm(t, c, parURL, form, ""); status != http.StatusUnauthorized {
 		t.Errorf("PAR with a foreign key: HTTP %d %s, want 401", status, body)
 	}
-	form = parForm(t, keys, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
+	form = peer.PARForm(t, keys, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
 	form.Del("code_challenge")
 	form.Del("code_challenge_method")
-	if status, body := postForm(t, c, parURL, form, ""); status != http.StatusBadRequest {
+	if status, body := peer.PostForm(t, c, parURL, form, ""); status != http.StatusBadRequest {
 		t.Errorf("PAR without PKCE: HTTP %d %s, want 400", status, body)
 	}
 
 	// DPoP nonce: the first proof is refused with a nonce to use.
-	form = parForm(t, keys, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
-	status, hdr, body := postFormHeader(t, c, parURL, form, dpopProof(t, keys.DPoP, "POST", parURL, ""))
+	form = peer.PARForm(t, keys, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
+	status, hdr, body := peer.PostFormHeader(t, c, parURL, form, peer.DPoPProof(t, keys.DPoP, "POST", parURL, ""))
 	nonce := hdr.Get("DPoP-Nonce")
 	if status != http.StatusBadRequest || !strings.Contains(string(body), "use_dpop_nonce") || nonce == "" {
 		t.Fatalf("PAR without a DPoP nonce: HTTP %d %s (DPoP-Nonce %q), want 400 use_dpop_nonce with a nonce", status, body, nonce)
 	}
-	form.Set("client_assertion", clientAssertion(t, keys, smokeClientID, p.Issuer))
-	status, body = postForm(t, c, parURL, form, dpopProofNonce(t, keys.DPoP, "POST", parURL, "", nonce))
+	form.Set("client_assertion", peer.ClientAssertion(t, keys, smokeClientID, p.Issuer))
+	status, body = peer.PostForm(t, c, parURL, form, peer.DPoPProofNonce(t, keys.DPoP, "POST", parURL, "", nonce))
 	if status != http.StatusCreated {
 		t.Fatalf("PAR with the DPoP nonce: HTTP %d %s, want 201", status, body)
 	}
@@ -196,7 +196,7 @@ func TestSmokeEnforcement(t *testing.T) {
 	// /auth without PAR: an error redirect to the client.
 	resp, err := c.Get(p.Issuer + "/auth?" + url.Values{
 		"client_id": {smokeClientID}, "response_type": {"code"}, "scope": {"openid"}, "redirect_uri": {smokeRedirectURI},
-		"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "state": {randomString(t, 16)},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "state": {peer.RandomString(t, 16)},
 	}.Encode())
 	if err != nil {
 		t.Fatal(err)
@@ -212,16 +212,16 @@ func TestSmokeEnforcement(t *testing.T) {
 // non-interactive login: persona=<NRIC> picks the account, consent=deny
 // ends in error=access_denied.
 func TestSmokeShortcuts(t *testing.T) {
-	keys := newClientKeys(t)
+	keys := peer.NewClientKeys(t)
 	p := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
 		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKS: ptr(keys.JWKS(false)),
 	})
 	c := peer.HTTPClient(t)
 	parURL := p.Issuer + "/request"
 	login := func(extra url.Values) (url.Values, url.Values, string) {
-		verifier, challenge := newPKCE(t)
-		form := parForm(t, keys, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
-		status, body := postForm(t, c, parURL, form, dpopProof(t, keys.DPoP, "POST", parURL, ""))
+		verifier, challenge := peer.NewPKCE(t)
+		form := peer.PARForm(t, keys, smokeClientID, smokeRedirectURI, "openid", p.Issuer, challenge)
+		status, body := peer.PostForm(t, c, parURL, form, peer.DPoPProof(t, keys.DPoP, "POST", parURL, ""))
 		var par struct {
 			RequestURI string `json:"request_uri"`
 		}
@@ -239,12 +239,12 @@ func TestSmokeShortcuts(t *testing.T) {
 	}
 
 	form, q, verifier := login(url.Values{"persona": {"S9812381D"}, "consent": {"allow"}})
-	status, body := postForm(t, c, p.Issuer+"/token", url.Values{
+	status, body := peer.PostForm(t, c, p.Issuer+"/token", url.Values{
 		"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {smokeRedirectURI},
 		"code_verifier": {verifier}, "client_id": {smokeClientID},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-		"client_assertion":      {clientAssertion(t, keys, smokeClientID, p.Issuer)},
-	}, dpopProof(t, keys.DPoP, "POST", p.Issuer+"/token", ""))
+		"client_assertion":      {peer.ClientAssertion(t, keys, smokeClientID, p.Issuer)},
+	}, peer.DPoPProof(t, keys.DPoP, "POST", p.Issuer+"/token", ""))
 	var tok struct {
 		IDToken string `json:"id_token"`
 	}
@@ -253,7 +253,7 @@ func TestSmokeShortcuts(t *testing.T) {
 	}
 	var providerJWKS jose.JSONWebKeySet
 	peer.GetJSON(t, c, p.Issuer+"/jwks", &providerJWKS)
-	_, payload := openJWT(t, tok.IDToken, keys.Enc, providerJWKS)
+	_, payload := peer.OpenJWT(t, tok.IDToken, keys.Enc, providerJWKS)
 	var idt struct{ Sub, Nonce string }
 	if json.Unmarshal(payload, &idt) != nil || idt.Sub != "b6cb9308-733b-42b3-ad38-9b5afc890206" || idt.Nonce != form.Get("nonce") {
 		t.Errorf("persona=S9812381D: ID token %s, want sub b6cb9308-733b-42b3-ad38-9b5afc890206 and our nonce", payload)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/idconnect/idconnect/emulator/personas"
 	emulator "github.com/idconnect/idconnect/emulator/singpass"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -37,7 +39,7 @@ const (
 type emuEnv struct {
 	srv      *httptest.Server
 	emu      *emulator.Server
-	keys     *clientKeys
+	keys     *peer.ClientKeys
 	personas map[string]personas.Persona
 }
 
@@ -47,7 +49,7 @@ func newEmuEnv(t *testing.T, mod func(*emulator.Config)) *emuEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &emuEnv{keys: newClientKeys(t), personas: map[string]personas.Persona{}}
+	e := &emuEnv{keys: peer.NewClientKeys(t), personas: map[string]personas.Persona{}}
 	for _, p := range ps {
 		e.personas[p.ID] = p
 	}

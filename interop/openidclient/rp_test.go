@@ -37,7 +37,7 @@ type rpConfig struct {
 	ClientID    string
 	RedirectURI string
 	// Keys is the client's private JWK set: an ES256 sig key and a P-256
-	// ECDH-ES+A256KW enc key (clientKeys.JWKS(true)). runRP writes it to a
+	// ECDH-ES+A256KW enc key (peer.ClientKeys.JWKS(true)). runRP writes it to a
 	// 0600 file in t.TempDir().
 	Keys  jose.JSONWebKeySet
 	Scope string // default "openid"

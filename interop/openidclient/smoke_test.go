@@ -25,9 +25,9 @@ const (
 // non-interactive interaction, callback with iss, token, ID token (JWE
 // A256CBC-HS512 around ES256) and userinfo (JWE A256GCM around ES256).
 func TestSmokeRPAgainstOIDCProvider(t *testing.T) {
-	keys := newClientKeys(t)
+	keys := peer.NewClientKeys(t)
 	op := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
-		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
+		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: peer.ServeJWKS(t, keys.JWKS(false)),
 	})
 	res := mustRunRP(t, rpConfig{
 		Issuer: op.Issuer, ClientID: smokeClientID, RedirectURI: smokeRedirectURI, Keys: keys.JWKS(true),
@@ -47,9 +47,9 @@ func TestSmokeRPAgainstOIDCProvider(t *testing.T) {
 // TestSmokeRPFailures checks that rp.js fails clearly: a declined consent,
 // and a client key the provider does not know.
 func TestSmokeRPFailures(t *testing.T) {
-	keys := newClientKeys(t)
+	keys := peer.NewClientKeys(t)
 	op := peer.StartOIDCProvider(t, peer.OIDCProviderConfig{
-		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: serveJWKS(t, keys.JWKS(false)),
+		ClientID: smokeClientID, RedirectURIs: []string{smokeRedirectURI}, JWKSURI: peer.ServeJWKS(t, keys.JWKS(false)),
 	})
 	cfg := rpConfig{Issuer: op.Issuer, ClientID: smokeClientID, RedirectURI: smokeRedirectURI, Keys: keys.JWKS(true), Consent: "deny"}
 	_, err := runRP(t, cfg)
@@ -60,7 +60,7 @@ func TestSmokeRPFailures(t *testing.T) {
 		t.Logf("consent=deny: %v", err)
 	}
 
-	other := newClientKeys(t)
+	other := peer.NewClientKeys(t)
 	other.SigKID = keys.SigKID
 	cfg.Keys, cfg.Consent = other.JWKS(true), ""
 	_, err = runRP(t, cfg)
@@ -82,7 +82,7 @@ func TestSmokeRPTrustsTestCA(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusting run's handshake error
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	keys := newClientKeys(t)
+	keys := peer.NewClientKeys(t)
 	cfg := rpConfig{Issuer: srv.URL, ClientID: smokeClientID, RedirectURI: smokeRedirectURI, Keys: keys.JWKS(true)}
 	_, err := runRP(t, cfg)
 	var rpErr *rpError

@@ -1,6 +1,6 @@
 //go:build interop
 
-package oidcprovider
+package peer
 
 import (
 	"crypto/ecdsa"
@@ -17,19 +17,19 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
-// clientKeys are a relying party's keys, made by the test: an ES256
+// ClientKeys are a relying party's keys, made by the test: an ES256
 // signing key (client assertions), a P-256 ECDH-ES+A256KW encryption key
-// (ID token and userinfo JWEs) and a separate ES256 DPoP key.
-type clientKeys struct {
+// (ID token and userinfo JWEs) and a separate ES256 DPoP key (unused by
+// clients such as rp.js that make their own).
+type ClientKeys struct {
 	Sig, Enc, DPoP *ecdsa.PrivateKey
 	SigKID, EncKID string
 }
 
-func newClientKeys(t *testing.T) *clientKeys {
+// NewClientKeys makes fresh keys with random kids.
+func NewClientKeys(t *testing.T) *ClientKeys {
 	t.Helper()
 	gen := func() *ecdsa.PrivateKey {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -38,12 +38,12 @@ func newClientKeys(t *testing.T) *clientKeys {
 		}
 		return k
 	}
-	return &clientKeys{Sig: gen(), Enc: gen(), DPoP: gen(), SigKID: "rp-sig-" + randomString(t, 8), EncKID: "rp-enc-" + randomString(t, 8)}
+	return &ClientKeys{Sig: gen(), Enc: gen(), DPoP: gen(), SigKID: "rp-sig-" + RandomString(t, 8), EncKID: "rp-enc-" + RandomString(t, 8)}
 }
 
 // JWKS is the client's public JWKS (sig key first, then enc key); with
-// private set, the private JWKS (for rp.js-style clients).
-func (k *clientKeys) JWKS(private bool) jose.JSONWebKeySet {
+// private set, the private JWKS (what rp.js reads: rpConfig.Keys).
+func (k *ClientKeys) JWKS(private bool) jose.JSONWebKeySet {
 	var sig, enc any = &k.Sig.PublicKey, &k.Enc.PublicKey
 	if private {
 		sig, enc = k.Sig, k.Enc
@@ -54,9 +54,9 @@ func (k *clientKeys) JWKS(private bool) jose.JSONWebKeySet {
 	}}
 }
 
-// serveJWKS serves jwks at http://127.0.0.1:port/jwks.json until the test
+// ServeJWKS serves jwks at http://127.0.0.1:port/jwks.json until the test
 // ends and returns that URL.
-func serveJWKS(t *testing.T, jwks jose.JSONWebKeySet) string {
+func ServeJWKS(t *testing.T, jwks jose.JSONWebKeySet) string {
 	t.Helper()
 	body, err := json.Marshal(jwks)
 	if err != nil {
@@ -74,7 +74,8 @@ func serveJWKS(t *testing.T, jwks jose.JSONWebKeySet) string {
 	return srv.URL + "/jwks.json"
 }
 
-func randomString(t *testing.T, n int) string {
+// RandomString is n random bytes, base64url without padding.
+func RandomString(t *testing.T, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -83,14 +84,15 @@ func randomString(t *testing.T, n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newPKCE returns a PKCE verifier and its S256 challenge.
-func newPKCE(t *testing.T) (verifier, challenge string) {
-	verifier = randomString(t, 32)
+// NewPKCE returns a PKCE verifier and its S256 challenge.
+func NewPKCE(t *testing.T) (verifier, challenge string) {
+	verifier = RandomString(t, 32)
 	sum := sha256.Sum256([]byte(verifier))
 	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-func signJWT(t *testing.T, key *ecdsa.PrivateKey, opts *jose.SignerOptions, claims map[string]any) string {
+// SignJWT signs claims with key (ES256) and opts, in compact form.
+func SignJWT(t *testing.T, key *ecdsa.PrivateKey, opts *jose.SignerOptions, claims map[string]any) string {
 	t.Helper()
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, opts)
 	if err != nil {
@@ -111,29 +113,29 @@ func signJWT(t *testing.T, key *ecdsa.PrivateKey, opts *jose.SignerOptions, clai
 	return out
 }
 
-// clientAssertion is a private_key_jwt client assertion, header
+// ClientAssertion is a private_key_jwt client assertion, header
 // {alg:ES256, typ:JWT, kid}, claims {iss, sub, aud, iat, exp: iat+60, jti}.
-func clientAssertion(t *testing.T, k *clientKeys, clientID, aud string) string {
+func ClientAssertion(t *testing.T, k *ClientKeys, clientID, aud string) string {
 	t.Helper()
 	now := time.Now().Unix()
-	return signJWT(t, k.Sig, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", k.SigKID), map[string]any{
-		"iss": clientID, "sub": clientID, "aud": aud, "iat": now, "exp": now + 60, "jti": randomString(t, 16),
+	return SignJWT(t, k.Sig, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", k.SigKID), map[string]any{
+		"iss": clientID, "sub": clientID, "aud": aud, "iat": now, "exp": now + 60, "jti": RandomString(t, 16),
 	})
 }
 
-// dpopProof is a DPoP proof by key for method and target (RFC 9449):
+// DPoPProof is a DPoP proof by key for method and target (RFC 9449):
 // header {typ:dpop+jwt, alg:ES256, jwk}, claims {jti, htm, htu, iat} and,
 // when accessToken is not empty, ath.
-func dpopProof(t *testing.T, key *ecdsa.PrivateKey, method, target, accessToken string) string {
+func DPoPProof(t *testing.T, key *ecdsa.PrivateKey, method, target, accessToken string) string {
 	t.Helper()
-	return dpopProofNonce(t, key, method, target, accessToken, "")
+	return DPoPProofNonce(t, key, method, target, accessToken, "")
 }
 
-// dpopProofNonce is dpopProof with a server-provided nonce claim (when not
+// DPoPProofNonce is DPoPProof with a server-provided nonce claim (when not
 // empty).
-func dpopProofNonce(t *testing.T, key *ecdsa.PrivateKey, method, target, accessToken, nonce string) string {
+func DPoPProofNonce(t *testing.T, key *ecdsa.PrivateKey, method, target, accessToken, nonce string) string {
 	t.Helper()
-	claims := map[string]any{"jti": randomString(t, 16), "htm": method, "htu": target, "iat": time.Now().Unix()}
+	claims := map[string]any{"jti": RandomString(t, 16), "htm": method, "htu": target, "iat": time.Now().Unix()}
 	if nonce != "" {
 		claims["nonce"] = nonce
 	}
@@ -142,11 +144,11 @@ func dpopProofNonce(t *testing.T, key *ecdsa.PrivateKey, method, target, accessT
 		claims["ath"] = base64.RawURLEncoding.EncodeToString(sum[:])
 	}
 	opts := &jose.SignerOptions{EmbedJWK: true}
-	return signJWT(t, key, opts.WithType("dpop+jwt"), claims)
+	return SignJWT(t, key, opts.WithType("dpop+jwt"), claims)
 }
 
-// discovery is the part of a discovery document the tests use.
-type discovery struct {
+// Discovery is the part of a discovery document the tests use.
+type Discovery struct {
 	Issuer                string   `json:"issuer"`
 	AuthorizationEndpoint string   `json:"authorization_endpoint"`
 	PAREndpoint           string   `json:"pushed_authorization_request_endpoint"`
@@ -156,16 +158,16 @@ type discovery struct {
 	ScopesSupported       []string `json:"scopes_supported"`
 }
 
-// postForm POSTs form to target with an optional DPoP header and returns
+// PostForm POSTs form to target with an optional DPoP header and returns
 // the status and body.
-func postForm(t *testing.T, c *http.Client, target string, form url.Values, dpop string) (int, []byte) {
+func PostForm(t *testing.T, c *http.Client, target string, form url.Values, dpop string) (int, []byte) {
 	t.Helper()
-	status, _, body := postFormHeader(t, c, target, form, dpop)
+	status, _, body := PostFormHeader(t, c, target, form, dpop)
 	return status, body
 }
 
-// postFormHeader is postForm that also returns the answer's header.
-func postFormHeader(t *testing.T, c *http.Client, target string, form url.Values, dpop string) (int, http.Header, []byte) {
+// PostFormHeader is PostForm that also returns the answer's header.
+func PostFormHeader(t *testing.T, c *http.Client, target string, form url.Values, dpop string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -179,30 +181,31 @@ func postFormHeader(t *testing.T, c *http.Client, target string, form url.Values
 	if err != nil {
 		t.Fatalf("POST %s: %v", target, err)
 	}
-	body := peer.ReadBody(t, resp)
+	body := ReadBody(t, resp)
 	return resp.StatusCode, resp.Header, body
 }
 
-// parForm is a complete PAR body (state and nonce are 43 characters).
-func parForm(t *testing.T, k *clientKeys, clientID, redirectURI, scope, issuer, challenge string) url.Values {
+// PARForm is a complete PAR body (state and nonce are 43 characters:
+// MockPass wants 30-255).
+func PARForm(t *testing.T, k *ClientKeys, clientID, redirectURI, scope, issuer, challenge string) url.Values {
 	return url.Values{
 		"response_type":         {"code"},
 		"scope":                 {scope},
-		"state":                 {randomString(t, 32)},
-		"nonce":                 {randomString(t, 32)},
+		"state":                 {RandomString(t, 32)},
+		"nonce":                 {RandomString(t, 32)},
 		"client_id":             {clientID},
 		"redirect_uri":          {redirectURI},
 		"code_challenge":        {challenge},
 		"code_challenge_method": {"S256"},
 		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-		"client_assertion":      {clientAssertion(t, k, clientID, issuer)},
+		"client_assertion":      {ClientAssertion(t, k, clientID, issuer)},
 	}
 }
 
-// openJWT decrypts a compact JWE (ECDH-ES+A256KW, A256GCM or
+// OpenJWT decrypts a compact JWE (ECDH-ES+A256KW, A256GCM or
 // A256CBC-HS512) with encKey and verifies the inner ES256 JWS against the
 // provider's JWKS (by kid), returning the JWE header and the payload.
-func openJWT(t *testing.T, compact string, encKey *ecdsa.PrivateKey, providerJWKS jose.JSONWebKeySet) (jose.Header, []byte) {
+func OpenJWT(t *testing.T, compact string, encKey *ecdsa.PrivateKey, providerJWKS jose.JSONWebKeySet) (jose.Header, []byte) {
 	t.Helper()
 	if n := strings.Count(compact, "."); n != 4 {
 		t.Fatalf("want a compact JWE (5 parts), got %d parts: %.80s", n+1, compact)
