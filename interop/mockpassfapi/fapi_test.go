@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 var personaOption = regexp.MustCompile(`<option value="([^"]*)" data-asserturl="([^"]*)"`)
@@ -24,7 +26,7 @@ func (p *mockPassFAPI) login(t *testing.T, c *http.Client, authURL, nric string)
 	if err != nil {
 		t.Fatalf("GET %s: %v", authURL, err)
 	}
-	page := string(readBody(t, resp))
+	page := string(peer.ReadBody(t, resp))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: HTTP %d, want the login page (200); body: %.300s", authURL, resp.StatusCode, page)
 	}

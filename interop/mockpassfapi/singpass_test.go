@@ -43,6 +43,8 @@ import (
 	"github.com/idconnect/idconnect/provider/myinfo"
 	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/store"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -78,7 +80,7 @@ func newRPEnv(t *testing.T) *rpEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rpEnv{keys: keys, web: httpClient(t)}
+	e := &rpEnv{keys: keys, web: peer.HTTPClient(t)}
 	e.peer = startPeer(t, serveKeySet(t, keys))
 	e.flow = &idconnect.Flow{Providers: map[string]idconnect.Provider{}, Store: &store.Memory{}}
 	e.addClient(t, "myinfo", singpass.Myinfo, rpScopes)
@@ -92,7 +94,7 @@ func (e *rpEnv) addClient(t *testing.T, name string, app singpass.App, scopes []
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := singpass.New(singpass.Config{
 		Name: name, Issuer: e.peer.Issuer, ClientID: rpClientID, Keys: e.keys, RedirectURI: rpRedirectURI,
-		App: app, Scopes: scopes, HTTPClient: &http.Client{Transport: tr, Timeout: requestTimeout},
+		App: app, Scopes: scopes, HTTPClient: &http.Client{Transport: tr, Timeout: peer.RequestTimeout},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +131,7 @@ func serveKeySet(t *testing.T, keys *keyset.Set) string {
 // parameters (no iss: MockPass sends none).
 func (e *rpEnv) login(t *testing.T, provider, nric string) (*idconnect.Login, *idconnect.Result, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*peer.RequestTimeout)
 	defer cancel()
 	browser, err := e.flow.BindBrowser(httptest.NewRecorder(), httptest.NewRequest("GET", "/login/"+provider, nil))
 	if err != nil {

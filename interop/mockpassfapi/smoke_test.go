@@ -27,10 +27,10 @@ const (
 func TestSmokeHarness(t *testing.T) {
 	keys := peer.NewClientKeys(t)
 	p := startPeer(t, peer.ServeJWKS(t, keys.JWKS(false)))
-	c := httpClient(t)
+	c := peer.HTTPClient(t)
 
 	var d peer.Discovery
-	getJSON(t, c, p.Discovery, &d)
+	peer.GetJSON(t, c, p.Discovery, &d)
 	if d.Issuer != p.Issuer {
 		t.Fatalf("discovery issuer %q, want %q", d.Issuer, p.Issuer)
 	}
@@ -46,7 +46,7 @@ func TestSmokeHarness(t *testing.T) {
 		t.FailNow()
 	}
 	var providerJWKS jose.JSONWebKeySet
-	getJSON(t, c, d.JWKSURI, &providerJWKS)
+	peer.GetJSON(t, c, d.JWKSURI, &providerJWKS)
 
 	// PAR.
 	verifier, challenge := peer.NewPKCE(t)
@@ -119,7 +119,7 @@ func TestSmokeHarness(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET userinfo: %v", err)
 	}
-	body = readBody(t, resp)
+	body = peer.ReadBody(t, resp)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/jwt") {
 		t.Fatalf("userinfo: HTTP %d (%s) %.300s, want 200 application/jwt", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
@@ -141,7 +141,7 @@ func TestSmokeHarness(t *testing.T) {
 func TestSmokeRefusesForeignAssertionKey(t *testing.T) {
 	keys := peer.NewClientKeys(t)
 	p := startPeer(t, peer.ServeJWKS(t, keys.JWKS(false)))
-	c := httpClient(t)
+	c := peer.HTTPClient(t)
 	other := peer.NewClientKeys(t)
 	other.SigKID = keys.SigKID
 	_, challenge := peer.NewPKCE(t)
