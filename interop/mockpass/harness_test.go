@@ -9,22 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/idconnect/idconnect/internal/jwx"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 const (
@@ -38,12 +36,6 @@ const (
 	clientSecret = "idconnect-interop-client-secret"
 	clientID     = "STG2-MYINFO-SELF-TEST"
 	purpose      = "idconnect interoperability test"
-
-	startTimeout   = 30 * time.Second // node start and first answer
-	stopTimeout    = 5 * time.Second  // SIGTERM to exit, before SIGKILL
-	requestTimeout = 10 * time.Second // every HTTP request of the tests
-	maxBody        = 1 << 20          // bytes read from any answer
-	maxLog         = 16 << 10         // bytes of MockPass output kept for failure reports
 )
 
 // mockPass is one running MockPass with what the tests need to talk to it.
@@ -66,10 +58,7 @@ type mockPass struct {
 // never skips it, when node or the package is missing.
 func startMockPass(t *testing.T, env ...string) *mockPass {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not on PATH (%v): the MockPass interop tests need Node 20+; install it and run `make interop`", err)
-	}
+	node := peer.NodePath(t, "the MockPass interop tests need Node 20+; install it and run `make interop`")
 	checkPackage(t)
 
 	m := &mockPass{
@@ -78,52 +67,17 @@ func startMockPass(t *testing.T, env ...string) *mockPass {
 		providerKey: loadPublicKey(t, filepath.Join(packageDir, "static/certs/spcp.crt")),
 	}
 
-	cmd := exec.Command(node, "serve.js", "0")
-	cmd.Env = append(cleanEnv(os.Environ()),
-		"SERVICE_PROVIDER_MYINFO_SECRET="+clientSecret,
-		"ENCRYPT_MYINFO=true",
-	)
-	cmd.Env = append(cmd.Env, env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &outputLog{ready: make(chan string, 1)}
-	cmd.Stdout = out
-	cmd.Stderr = out
-	// serve.js exits when its stdin closes: MockPass cannot outlive a test
-	// binary that dies without running its cleanups.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatalf("MockPass stdin: %v", err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting MockPass (node serve.js): %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		stdin.Close()
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(stopTimeout):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("MockPass output (last %d bytes at most):\n%s", maxLog, out.String())
-		}
+	n := peer.StartNode(t, peer.NodeConfig{
+		Name: "MockPass", Node: node, Script: "serve.js", Args: []string{"0"},
+		Env: append(append(cleanEnv(os.Environ()),
+			"SERVICE_PROVIDER_MYINFO_SECRET="+clientSecret,
+			"ENCRYPT_MYINFO=true",
+		), env...),
+		ReadyLine: listeningLine, ReadyWhat: "report its port",
 	})
-
-	deadline := time.After(startTimeout)
-	select {
-	case port := <-out.ready:
-		m.host = "127.0.0.1:" + port
-		m.base = "http://" + m.host
-	case err := <-exited:
-		t.Fatalf("MockPass exited before listening (%v); output:\n%s", err, out.String())
-	case <-deadline:
-		t.Fatalf("MockPass did not report its port within %v; output:\n%s", startTimeout, out.String())
-	}
-	m.waitReady(t, deadline)
+	m.host = "127.0.0.1:" + n.Ready
+	m.base = "http://" + m.host
+	m.waitReady(t, n.Deadline)
 	return m
 }
 
@@ -173,59 +127,15 @@ func (m *mockPass) waitReady(t *testing.T, deadline <-chan time.Time) {
 		last = err
 		select {
 		case <-deadline:
-			t.Fatalf("MockPass at %s did not answer within %v: %v", m.base, startTimeout, last)
+			t.Fatalf("MockPass at %s did not answer within %v: %v", m.base, peer.StartTimeout, last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	t.Fatalf("MockPass at %s did not answer after 100 attempts: %v", m.base, last)
 }
 
-// outputLog keeps the tail of MockPass's output and reports the port from
-// serve.js's "MOCKPASS_LISTENING <port>" line.
-type outputLog struct {
-	mu    sync.Mutex
-	buf   []byte
-	line  []byte
-	ready chan string
-	found bool
-}
-
+// listeningLine is serve.js's "MOCKPASS_LISTENING <port>" line.
 var listeningLine = regexp.MustCompile(`^MOCKPASS_LISTENING ([0-9]{1,5})$`)
-
-func (o *outputLog) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.buf = append(o.buf, p...)
-	if len(o.buf) > maxLog {
-		o.buf = o.buf[len(o.buf)-maxLog:]
-	}
-	if !o.found {
-		o.line = append(o.line, p...)
-		for {
-			i := bytes.IndexByte(o.line, '\n')
-			if i < 0 {
-				if len(o.line) > 4096 {
-					o.line = nil
-				}
-				break
-			}
-			if mm := listeningLine.FindSubmatch(bytes.TrimSpace(o.line[:i])); mm != nil {
-				o.found = true
-				o.ready <- string(mm[1])
-				o.line = nil
-				break
-			}
-			o.line = o.line[i+1:]
-		}
-	}
-	return len(p), nil
-}
-
-func (o *outputLog) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return string(o.buf)
-}
 
 func loadPersonas(t *testing.T) map[string]map[string]json.RawMessage {
 	t.Helper()
@@ -321,7 +231,7 @@ func (m *mockPass) browser(t *testing.T, nric, stopHost string) *http.Client {
 	t.Cleanup(transport.CloseIdleConnections)
 	return &http.Client{
 		Jar:       jar,
-		Timeout:   requestTimeout,
+		Timeout:   peer.RequestTimeout,
 		Transport: personaHeaders{next: transport, host: m.host, nric: nric, uuid: m.uuid(t, nric)},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			switch {
@@ -394,15 +304,10 @@ func (m *mockPass) consent(t *testing.T, c *http.Client, authURL, nric, decision
 	return loc
 }
 
-// readBody reads and closes an answer's body, at most maxBody bytes.
+// readBody is peer.ReadBody as a string.
 func readBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		t.Fatalf("reading answer body: %v", err)
-	}
-	return string(b)
+	return string(peer.ReadBody(t, resp))
 }
 
 // picked is pick(persona, attributes), as MockPass computes its answer:

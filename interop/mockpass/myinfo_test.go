@@ -20,6 +20,8 @@ import (
 	"github.com/idconnect/idconnect/provider/myinfo"
 	"github.com/idconnect/idconnect/server"
 	"github.com/idconnect/idconnect/store"
+
+	"github.com/idconnect/idconnect/interop/internal/peer"
 )
 
 // attributes is what every login asks for: the official demo app's list
@@ -211,7 +213,7 @@ func newClient(t *testing.T, m *mockPass, redirectURI string, mod func(*myinfo.C
 		RedirectURI:  redirectURI,
 		Attributes:   attributes,
 		Purpose:      purpose,
-		HTTPClient:   &http.Client{Timeout: requestTimeout},
+		HTTPClient:   &http.Client{Timeout: peer.RequestTimeout},
 	}
 	if mod != nil {
 		mod(&cfg)
