@@ -114,16 +114,7 @@ func serveKeySet(t *testing.T, keys *keyset.Set) string {
 	if bytes.Contains(body, []byte(`"d"`)) {
 		t.Fatal("PublicJSON holds a private key member")
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/jwks.json" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/jwks.json"
+	return peer.ServeJSON(t, "/jwks.json", body)
 }
 
 // login runs one login through the Flow: bind a browser, Start (PAR),

@@ -93,16 +93,7 @@ func serveKeySet(t *testing.T, keys *keyset.Set) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/.well-known/jwks.json" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/.well-known/jwks.json"
+	return peer.ServeJSON(t, "/.well-known/jwks.json", body)
 }
 
 // client makes a provider/singpass Myinfo-app client for the peer. Its

@@ -62,8 +62,15 @@ func ServeJWKS(t *testing.T, jwks jose.JSONWebKeySet) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ServeJSON(t, "/jwks.json", body)
+}
+
+// ServeJSON serves body as application/json at http://127.0.0.1:port+path
+// (any other path is 404) until the test ends and returns that URL.
+func ServeJSON(t *testing.T, path string, body []byte) string {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/jwks.json" {
+		if r.URL.Path != path {
 			http.NotFound(w, r)
 			return
 		}
@@ -71,7 +78,7 @@ func ServeJWKS(t *testing.T, jwks jose.JSONWebKeySet) string {
 		w.Write(body)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL + "/jwks.json"
+	return srv.URL + path
 }
 
 // RandomString is n random bytes, base64url without padding.
