@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/idconnect/idconnect"
+	"github.com/idconnect/idconnect/internal/httpx"
 )
 
 // Environment names a Myinfo deployment.
@@ -135,7 +135,7 @@ func (c *Config) validate() error {
 		case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 			// Redacted: a URL with user info would put a password in the error.
 			add("myinfo: BaseURL %q is not an absolute http(s) URL without query or user info", u.Redacted())
-		case u.Scheme == "http" && !loopbackHost(u.Hostname()) && (!c.AllowInsecureHTTP || c.Environment != ""):
+		case u.Scheme == "http" && !httpx.IsLoopback(u.Hostname()) && (!c.AllowInsecureHTTP || c.Environment != ""):
 			add("myinfo: BaseURL %q: plain http is allowed only to localhost, 127.0.0.1 or ::1 (use https, or AllowInsecureHTTP for an emulator without Environment)", u.Redacted())
 		}
 	}
@@ -167,16 +167,6 @@ func (c *Config) validate() error {
 		add("myinfo: MaxResponseBytes and Leeway must not be negative")
 	}
 	return errors.Join(errs...)
-}
-
-// loopbackHost reports whether host names this machine: "localhost" or a
-// loopback IP literal. Other names could resolve anywhere.
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func checkRedirectURI(s string) error {

@@ -3,13 +3,13 @@ package oneid
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/idconnect/idconnect"
+	"github.com/idconnect/idconnect/internal/httpx"
 )
 
 // Issuers (journey API base URLs) of OneID's two environments. A client ID
@@ -168,27 +168,7 @@ func (c *Config) validate() error {
 // checkURL accepts an absolute https URL without user info or fragment,
 // or http on a loopback host (any host with AllowInsecureHTTP).
 func (c *Config) checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return errors.New("not an absolute URL (without user info or fragment)")
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && (c.AllowInsecureHTTP || loopback(u.Hostname())):
-	case u.Scheme == "http":
-		return errors.New("http is allowed only on a loopback host (or with AllowInsecureHTTP)")
-	default:
-		return errors.New("scheme must be https")
-	}
-	return nil
-}
-
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return httpx.CheckURL(s, c.AllowInsecureHTTP)
 }
 
 // CheckScopes checks a scope list: at most 100 scopes, each a scope token

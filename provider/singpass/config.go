@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/idconnect/idconnect/internal/httpx"
 	"github.com/idconnect/idconnect/keyset"
 )
 
@@ -185,27 +184,7 @@ func (c *Config) validate() error {
 // checkURL accepts an absolute https URL without user info or fragment,
 // or http on a loopback host (any host with AllowInsecureHTTP).
 func (c *Config) checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return errors.New("not an absolute URL (without user info or fragment)")
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && (c.AllowInsecureHTTP || loopback(u.Hostname())):
-	case u.Scheme == "http":
-		return errors.New("http is allowed only on a loopback host (or with AllowInsecureHTTP)")
-	default:
-		return errors.New("scheme must be https")
-	}
-	return nil
-}
-
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return httpx.CheckURL(s, c.AllowInsecureHTTP)
 }
 
 // checkScopes accepts data-item scopes: 1 to 100 of them, each 1 to 64 of
