@@ -21,6 +21,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/idconnect/idconnect/emulator/internal/fifo"
+	"github.com/idconnect/idconnect/emulator/internal/httpemu"
 	"github.com/idconnect/idconnect/emulator/personas"
 )
 
@@ -321,51 +322,15 @@ func (s *Server) routes() {
 // /{com,gov}/v3/authorise, /{com,gov}/v3/token, /{com,gov}/v3/person/{sub}[/],
 // and the login and consent pages under /{com,gov}/v3/authorise/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Logger != nil {
-		start := s.now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		w = rec
-		defer func() {
-			s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "myinfo emulator",
-				slog.String("method", r.Method), slog.String("route", r.Pattern),
-				slog.Int("status", rec.status), slog.Duration("duration", s.now().Sub(start)))
-		}()
-	}
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if d := s.faults.Slow(); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			writeAPIError(w, http.StatusServiceUnavailable, "Request cancelled", "")
-			return
-		}
-	}
-	if len(r.URL.RawQuery) > MaxQueryBytes {
-		writeAPIError(w, http.StatusRequestURITooLong, "Query too long", "")
-		return
-	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	}
-	s.mux.ServeHTTP(w, r)
+	httpemu.Serve(w, r, httpemu.Options{
+		Logger: s.cfg.Logger, Message: "myinfo emulator", Now: s.now,
+		Slow:          s.faults.Slow(),
+		Unavailable:   func(w http.ResponseWriter) { writeAPIError(w, http.StatusServiceUnavailable, "Request cancelled", "") },
+		MaxQueryBytes: MaxQueryBytes,
+		QueryTooLong:  func(w http.ResponseWriter) { writeAPIError(w, http.StatusRequestURITooLong, "Query too long", "") },
+		MaxBodyBytes:  MaxBodyBytes,
+	}, s.mux)
 }
-
-// statusRecorder remembers the status code for the log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // handleWrongURL answers requests under /{api}/v3/ that match no route: 405
 // for a known endpoint with the wrong method, 403 otherwise (Myinfo's

@@ -22,6 +22,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/idconnect/idconnect/emulator/internal/fifo"
+	"github.com/idconnect/idconnect/emulator/internal/httpemu"
 	"github.com/idconnect/idconnect/emulator/personas"
 )
 
@@ -486,38 +487,17 @@ func (s *Server) routes() {
 // ServeHTTP serves the endpoints below the issuer. Every answer, errors
 // included, carries an x-request-id header, as OneID's do.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Logger != nil {
-		start := s.now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		w = rec
-		defer func() {
-			s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "oneid emulator",
-				slog.String("method", r.Method), slog.String("route", r.Pattern),
-				slog.Int("status", rec.status), slog.Duration("duration", s.now().Sub(start)))
-		}()
-	}
-	h := w.Header()
-	h.Set("X-Request-Id", s.requestID())
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if d := s.faults.Slow(); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			writeError(w, errUnavailable)
-			return
-		}
-	}
-	if len(r.URL.RawQuery) > MaxQueryBytes {
-		writeError(w, &oauthError{http.StatusRequestURITooLong, "invalid_request", "the query string is too long"})
-		return
-	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	}
-	s.mux.ServeHTTP(w, r)
+	w.Header().Set("X-Request-Id", s.requestID())
+	httpemu.Serve(w, r, httpemu.Options{
+		Logger: s.cfg.Logger, Message: "oneid emulator", Now: s.now,
+		Slow:          s.faults.Slow(),
+		Unavailable:   func(w http.ResponseWriter) { writeError(w, errUnavailable) },
+		MaxQueryBytes: MaxQueryBytes,
+		QueryTooLong: func(w http.ResponseWriter) {
+			writeError(w, &oauthError{http.StatusRequestURITooLong, "invalid_request", "the query string is too long"})
+		},
+		MaxBodyBytes: MaxBodyBytes,
+	}, s.mux)
 }
 
 // requestID returns a fresh UUID for x-request-id.
@@ -550,19 +530,6 @@ func (s *Server) randomString(n int) (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
-
-// statusRecorder remembers the status code for the log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // discoveryDocument builds the discovery document. OneID's own was not
 // found (research §1.5); the fields are the ones an OIDC client reads,
