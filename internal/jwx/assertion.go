@@ -1,8 +1,7 @@
 package jwx
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -43,10 +42,12 @@ type assertionClaims struct {
 
 // Sign makes the assertion: header {"alg":"ES256","kid":…,"typ":"JWT"},
 // claims iss = sub = ClientID, aud, a fresh jti (16 bytes from rand, nil:
-// crypto/rand), iat and exp.
-func (a ClientAssertion) Sign(key *ecdsa.PrivateKey, rand io.Reader) (string, error) {
-	if key == nil || key.Curve != elliptic.P256() {
-		return "", errors.New("client assertion: the key must be a P-256 key")
+// crypto/rand), iat and exp. key is any P-256 [crypto.Signer]: an
+// *ecdsa.PrivateKey, or a key held in an HSM or KMS.
+func (a ClientAssertion) Sign(key crypto.Signer, rand io.Reader) (string, error) {
+	sk, err := signingKey(key)
+	if err != nil {
+		return "", fmt.Errorf("client assertion: %w", err)
 	}
 	if a.ClientID == "" || a.Audience == "" || a.KeyID == "" {
 		return "", errors.New("client assertion: client ID, audience and key ID are required")
@@ -63,6 +64,6 @@ func (a ClientAssertion) Sign(key *ecdsa.PrivateKey, rand io.Reader) (string, er
 		return "", fmt.Errorf("client assertion: %w", err)
 	}
 	c := assertionClaims{Issuer: a.ClientID, Subject: a.ClientID, Audience: a.Audience, JTI: jti, IAT: a.IssuedAt.Unix(), EXP: exp}
-	key2 := jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: a.KeyID}}
-	return sign(key2, (&jose.SignerOptions{}).WithType("JWT"), c)
+	jk := jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: sk, KeyID: a.KeyID}}
+	return sign(jk, (&jose.SignerOptions{}).WithType("JWT"), c)
 }

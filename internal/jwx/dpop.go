@@ -1,6 +1,7 @@
 package jwx
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/cryptosigner"
 )
 
 // DefaultProofLifetime is the exp - iat of the DPoP proofs and client
@@ -67,10 +69,12 @@ func NewDPoPKey(rand io.Reader) (*ecdsa.PrivateKey, error) {
 // Proof signs a DPoP proof with key (ES256, P-256 only): header
 // {"typ":"dpop+jwt","alg":"ES256","jwk":<public key>}, claims jti (16 bytes
 // from rand, nil: crypto/rand), htm, htu, iat, exp, and ath and nonce when
-// given.
-func (p DPoP) Proof(key *ecdsa.PrivateKey, rand io.Reader) (string, error) {
-	if key == nil || key.Curve != elliptic.P256() {
-		return "", errors.New("DPoP proof: the key must be a P-256 key")
+// given. key is any P-256 [crypto.Signer]: an *ecdsa.PrivateKey, or a key
+// held in an HSM or KMS.
+func (p DPoP) Proof(key crypto.Signer, rand io.Reader) (string, error) {
+	sk, err := signingKey(key)
+	if err != nil {
+		return "", fmt.Errorf("DPoP proof: %w", err)
 	}
 	if p.Method == "" {
 		return "", errors.New("DPoP proof: no method")
@@ -92,7 +96,28 @@ func (p DPoP) Proof(key *ecdsa.PrivateKey, rand io.Reader) (string, error) {
 		c.ATH = ATH(p.AccessToken)
 	}
 	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
-	return sign(jose.SigningKey{Algorithm: jose.ES256, Key: key}, opts, c)
+	return sign(jose.SigningKey{Algorithm: jose.ES256, Key: sk}, opts, c)
+}
+
+// signingKey returns key as go-jose takes it: an *ecdsa.PrivateKey as it
+// is (go-jose signs with it directly), any other crypto.Signer wrapped as
+// a jose.OpaqueSigner, which hashes, asks the signer for an ASN.1
+// signature and converts it to JOSE's fixed-size r||s. Only P-256 keys
+// are accepted: every signature made here is ES256.
+func signingKey(key crypto.Signer) (any, error) {
+	if k, ok := key.(*ecdsa.PrivateKey); ok {
+		if k == nil || k.Curve != elliptic.P256() {
+			return nil, errors.New("the key must be a P-256 key")
+		}
+		return k, nil
+	}
+	if key == nil {
+		return nil, errors.New("the key must be a P-256 key")
+	}
+	if pub, ok := key.Public().(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		return nil, errors.New("the key must be a P-256 key")
+	}
+	return cryptosigner.Opaque(key), nil
 }
 
 // HTU returns rawURL without its query and fragment, as DPoP's htu claim

@@ -2,6 +2,7 @@ package jwx
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -139,11 +140,12 @@ func TestDPoPProofRefuses(t *testing.T) {
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	tests := []struct {
 		name string
-		key  *ecdsa.PrivateKey
+		key  crypto.Signer
 		p    DPoP
 	}{
 		{"P-384 key", p384, DPoP{Method: "POST", URL: "https://x/par", IssuedAt: testNow}},
-		{"nil key", nil, DPoP{Method: "POST", URL: "https://x/par", IssuedAt: testNow}},
+		{"nil key", (*ecdsa.PrivateKey)(nil), DPoP{Method: "POST", URL: "https://x/par", IssuedAt: testNow}},
+		{"no signer", nil, DPoP{Method: "POST", URL: "https://x/par", IssuedAt: testNow}},
 		{"no method", key, DPoP{URL: "https://x/par", IssuedAt: testNow}},
 		{"relative URL", key, DPoP{Method: "POST", URL: "/par", IssuedAt: testNow}},
 		{"other scheme", key, DPoP{Method: "POST", URL: "ftp://x/par", IssuedAt: testNow}},
