@@ -26,6 +26,15 @@
 // [Set.Remove] the old key. For a decryption key: add it (every key keeps
 // decrypting), publish, wait, then remove the old one.
 //
+// # Keys elsewhere
+//
+// Provider clients take their keys as [Keys], an interface of two
+// operations: a crypto.Signer that signs, and go-jose's
+// OpaqueKeyDecrypter that unwraps a JWE's content key. A *Set implements
+// it from a file; keys held in an HSM or KMS implement it without the
+// private key ever reaching the process ([ECDHDecrypter] does the JOSE part
+// of decryption and asks the key only for ECDH).
+//
 // # Secrets
 //
 // [Set.MarshalPrivate] writes private keys. Keep its output readable by the
@@ -47,6 +56,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -144,6 +154,9 @@ func (s *Set) Remove(kid string) error {
 // JWK with its kid, use and alg. The key is shared, not copied: do not
 // modify it.
 func (s *Set) Signer() (jose.JSONWebKey, error) {
+	if s == nil {
+		return jose.JSONWebKey{}, fmt.Errorf("%w: no signing key", ErrNotFound)
+	}
 	for i := len(s.keys) - 1; i >= 0; i-- {
 		if s.keys[i].Use == UseSig {
 			return s.keys[i], nil
@@ -152,14 +165,31 @@ func (s *Set) Signer() (jose.JSONWebKey, error) {
 	return jose.JSONWebKey{}, fmt.Errorf("%w: no signing key", ErrNotFound)
 }
 
-// SigningKey returns the active signing key as an *ecdsa.PrivateKey and
-// its kid.
-func (s *Set) SigningKey() (*ecdsa.PrivateKey, string, error) {
+// SigningKey implements [Keys]: it returns the signing key that signs at
+// now, as an *ecdsa.PrivateKey, and its kid.
+func (s *Set) SigningKey(now time.Time) (crypto.Signer, string, error) {
 	k, err := s.Signer()
 	if err != nil {
 		return nil, "", err
 	}
 	return k.Key.(*ecdsa.PrivateKey), k.KeyID, nil
+}
+
+// DecryptKey implements [Keys] (and jose.OpaqueKeyDecrypter): it unwraps
+// an ECDH-ES+A256KW content key with the decryption key named by the
+// header's kid, through the same [ECDHDecrypter] path an HSM key takes.
+func (s *Set) DecryptKey(encryptedKey []byte, h jose.Header) ([]byte, error) {
+	for _, k := range s.keys {
+		if k.Use != UseEnc || k.KeyID != h.KeyID || h.KeyID == "" {
+			continue
+		}
+		priv, err := k.Key.(*ecdsa.PrivateKey).ECDH()
+		if err != nil {
+			return nil, fmt.Errorf("keyset: decryption key: %w", err)
+		}
+		return unwrapKey(priv, encryptedKey, h)
+	}
+	return nil, errors.New("keyset: the JWE names no decryption key of this set")
 }
 
 // DecryptionKeys returns every decryption key as a private JWK set, for

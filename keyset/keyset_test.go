@@ -39,11 +39,11 @@ func TestGenerateRoundTrip(t *testing.T) {
 	if got, want := back.Keys(), s.Keys(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("round trip: %+v, want %+v", got, want)
 	}
-	k, kid, err := back.SigningKey()
+	k, kid, err := back.SigningKey(testNow)
 	if err != nil || kid != infos[0].KeyID {
 		t.Fatalf("signing key %q, %v", kid, err)
 	}
-	if tp, _ := Thumbprint(&k.PublicKey); tp != kid {
+	if tp, _ := Thumbprint(k.Public().(*ecdsa.PublicKey)); tp != kid {
 		t.Errorf("kid %q is not the thumbprint %q", kid, tp)
 	}
 }

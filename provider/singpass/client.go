@@ -2,6 +2,7 @@ package singpass
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -51,9 +52,6 @@ type Client struct {
 	scopes []string
 	caller *oidc.Caller
 	issuer *oidc.Issuer
-	signer *ecdsa.PrivateKey
-	kid    string
-	dec    *jose.JSONWebKeySet
 }
 
 var (
@@ -87,8 +85,6 @@ func New(cfg Config) (*Client, error) {
 			c.scopes = slices.Clone(DefaultLoginScopes)
 		}
 	}
-	c.signer, c.kid, _ = cfg.Keys.SigningKey()
-	c.dec = cfg.Keys.DecryptionKeys()
 	c.caller = &oidc.Caller{
 		Provider: cfg.Name,
 		HTTP:     httpx.Outbound(cfg.HTTPClient, httpx.Options{Timeout: DefaultTimeout}),
@@ -104,12 +100,7 @@ func (c *Client) Name() string { return c.cfg.Name }
 // Issuer returns the issuer identifier the client trusts.
 func (c *Client) Issuer() string { return c.cfg.Issuer }
 
-func (c *Client) now() time.Time {
-	if c.cfg.Now != nil {
-		return c.cfg.Now()
-	}
-	return time.Now()
-}
+func (c *Client) now() time.Time { return c.cfg.now() }
 
 func (c *Client) rand() io.Reader {
 	if c.cfg.Rand != nil {
@@ -148,19 +139,24 @@ func (c *Client) AuthURL(ctx context.Context, login *idconnect.Login) (string, e
 	if meta.PushedAuthorizationRequestEndpoint == "" || meta.AuthorizationEndpoint == "" {
 		return "", c.errorf(oidc.OpDiscovery, "%w: no PAR or authorization endpoint", idconnect.ErrMalformed)
 	}
-	key, err := jwx.NewDPoPKey(c.rand())
-	if err != nil {
-		return "", c.errorf(oidc.OpPAR, "%v", err)
-	}
-	jwk, err := json.Marshal(jose.JSONWebKey{Key: key})
-	if err != nil {
-		return "", c.errorf(oidc.OpPAR, "encoding the DPoP key: %v", err)
-	}
 	if login.ProviderData == nil {
 		login.ProviderData = map[string]string{}
 	}
-	login.ProviderData[DataDPoPKey] = string(jwk)
+	delete(login.ProviderData, DataDPoPKey)
 	delete(login.ProviderData, DataDPoPNonce)
+	var key crypto.Signer = c.cfg.DPoPKey
+	if key == nil {
+		ephemeral, err := jwx.NewDPoPKey(c.rand())
+		if err != nil {
+			return "", c.errorf(oidc.OpPAR, "%v", err)
+		}
+		jwk, err := json.Marshal(jose.JSONWebKey{Key: ephemeral})
+		if err != nil {
+			return "", c.errorf(oidc.OpPAR, "encoding the DPoP key: %v", err)
+		}
+		login.ProviderData[DataDPoPKey] = string(jwk)
+		key = ephemeral
+	}
 
 	challenge := sha256.Sum256([]byte(login.Verifier))
 	parURL := meta.PushedAuthorizationRequestEndpoint
@@ -224,7 +220,12 @@ func (c *Client) addAssertion(v url.Values, endpoint string) error {
 	if c.cfg.AssertionAudience == AudienceEndpoint {
 		aud = endpoint
 	}
-	a, err := jwx.ClientAssertion{ClientID: c.cfg.ClientID, Audience: aud, KeyID: c.kid, IssuedAt: c.now()}.Sign(c.signer, c.rand())
+	now := c.now()
+	signer, kid, err := c.cfg.Keys.SigningKey(now)
+	if err != nil {
+		return err
+	}
+	a, err := jwx.ClientAssertion{ClientID: c.cfg.ClientID, Audience: aud, KeyID: kid, IssuedAt: now}.Sign(signer, c.rand())
 	if err != nil {
 		return err
 	}
@@ -237,7 +238,7 @@ func (c *Client) addAssertion(v url.Values, endpoint string) error {
 // for each attempt, so every attempt has a fresh client assertion. An
 // answer asking for a DPoP nonce (use_dpop_nonce with a DPoP-Nonce header)
 // is retried once with that nonce; the last nonce seen is returned.
-func (c *Client) send(ctx context.Context, op, method, endpoint string, form func() (url.Values, error), key *ecdsa.PrivateKey, accessToken, nonce string) (*oidc.Response, string, error) {
+func (c *Client) send(ctx context.Context, op, method, endpoint string, form func() (url.Values, error), key crypto.Signer, accessToken, nonce string) (*oidc.Response, string, error) {
 	for attempt := 0; ; attempt++ {
 		var body io.Reader
 		if form != nil {
@@ -323,7 +324,7 @@ func (c *Client) Exchange(ctx context.Context, login *idconnect.Login, cb idconn
 	if meta.TokenEndpoint == "" {
 		return nil, c.errorf(oidc.OpDiscovery, "%w: no token endpoint", idconnect.ErrMalformed)
 	}
-	key, err := dpopKey(login.ProviderData[DataDPoPKey])
+	key, err := c.dpopKey(login)
 	if err != nil {
 		return nil, c.errorf(oidc.OpToken, "%w: the login has no usable DPoP key", idconnect.ErrInvalidRequest)
 	}
@@ -374,8 +375,13 @@ func (c *Client) Exchange(ctx context.Context, login *idconnect.Login, cb idconn
 	return c.userinfo(ctx, meta.UserinfoEndpoint, key, tr.AccessToken, nonce, claims.Subject)
 }
 
-// dpopKey reads the login's DPoP key back.
-func dpopKey(s string) (*ecdsa.PrivateKey, error) {
+// dpopKey returns the login's DPoP key: Config.DPoPKey, or the login's
+// own key read back from its ProviderData.
+func (c *Client) dpopKey(login *idconnect.Login) (crypto.Signer, error) {
+	if c.cfg.DPoPKey != nil {
+		return c.cfg.DPoPKey, nil
+	}
+	s := login.ProviderData[DataDPoPKey]
 	if s == "" {
 		return nil, errors.New("none")
 	}
@@ -395,7 +401,7 @@ func dpopKey(s string) (*ecdsa.PrivateKey, error) {
 // allowlist.
 func (c *Client) decode(ctx context.Context, what, compact string) ([]byte, error) {
 	compact = strings.TrimSpace(compact)
-	inner, err := jwx.Decrypt(compact, c.dec, keyAlgorithms, contentEncryptions)
+	inner, err := jwx.Decrypt(compact, jose.OpaqueKeyDecrypter(c.cfg.Keys), keyAlgorithms, contentEncryptions)
 	if err != nil {
 		return nil, c.errorf(what, "%w", idconnect.ErrDecrypt)
 	}
@@ -414,7 +420,7 @@ type userinfoClaims struct {
 	Audience   json.RawMessage `json:"aud"`
 }
 
-func (c *Client) userinfo(ctx context.Context, endpoint string, key *ecdsa.PrivateKey, accessToken, nonce, sub string) (*idconnect.Result, error) {
+func (c *Client) userinfo(ctx context.Context, endpoint string, key crypto.Signer, accessToken, nonce, sub string) (*idconnect.Result, error) {
 	if endpoint == "" {
 		return nil, c.errorf(oidc.OpDiscovery, "%w: no userinfo endpoint", idconnect.ErrMalformed)
 	}

@@ -1,6 +1,9 @@
 package singpass
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"errors"
 	"fmt"
 	"io"
@@ -85,10 +88,17 @@ type Config struct {
 	AllowInsecureHTTP bool
 	// ClientID is the app's client ID.
 	ClientID string
-	// Keys is the app's own key set (required): its signer signs the
-	// client assertions, its decryption keys open the ID token and
-	// userinfo.
-	Keys *keyset.Set
+	// Keys are the app's own keys (required): a *keyset.Set read from a
+	// file, or keys held in an HSM or KMS (keyset/pkcs11). Its signing key
+	// at the time of each request signs the client assertions; its
+	// decryption keys open the ID token and userinfo.
+	Keys keyset.Keys
+	// DPoPKey, when set, signs the DPoP proofs of every login: a P-256
+	// key that may live in an HSM, as Keys may. Nil (the default): each
+	// login gets a fresh key, kept in its ProviderData, as Singpass
+	// recommends ("a different ephemeral key for each authentication").
+	// Singpass accepts a reused key; its own Node demo does so.
+	DPoPKey crypto.Signer
 	// RedirectURI is the registered redirect URI used when a login has
 	// none. https, or http on a loopback host (Singpass staging allows
 	// http://localhost).
@@ -139,13 +149,13 @@ func (c *Config) validate() error {
 		add("ClientID: only printable characters without spaces, at most 255")
 	}
 	if c.Keys == nil {
-		add("Keys is required (a keyset.Set with a signing and a decryption key)")
-	} else {
-		if _, err := c.Keys.Signer(); err != nil {
-			add("Keys: %v", err)
-		}
-		if len(c.Keys.DecryptionKeys().Keys) == 0 {
-			add("Keys: no decryption key")
+		add("Keys is required (a keyset.Set with a signing and a decryption key, or HSM keys)")
+	} else if _, _, err := c.Keys.SigningKey(c.now()); err != nil {
+		add("Keys: %v", err)
+	}
+	if c.DPoPKey != nil {
+		if pub, ok := c.DPoPKey.Public().(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+			add("DPoPKey: must be a P-256 key")
 		}
 	}
 	if c.RedirectURI == "" {
@@ -179,6 +189,13 @@ func (c *Config) validate() error {
 		add("CacheMaxAge: negative")
 	}
 	return errors.Join(errs...)
+}
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 // checkURL accepts an absolute https URL without user info or fragment,

@@ -33,15 +33,20 @@
 //
 // # Keys and secrets
 //
-// Config.Keys is the relying party's [keyset.Set]: its signing key signs
-// the client assertions and its decryption keys open the ID token and the
-// userinfo answer (chosen by the JWE's kid, so rotation needs no code).
-// Publish its public half (keyset.Set.PublicJSON) as the app's JWKS.
+// Config.Keys are the relying party's [keyset.Keys]: a [keyset.Set] read
+// from a file, or keys in an HSM (keyset/pkcs11). The signing key of the
+// moment signs the client assertions, through crypto.Signer; the
+// decryption keys open the ID token and the userinfo answer (chosen by the
+// JWE's kid, so rotation needs no code), through go-jose's
+// OpaqueKeyDecrypter. Publish the public half (keyset.Set.PublicJSON) as
+// the app's JWKS.
 //
-// The per-login DPoP private key is kept in Login.ProviderData under
-// "dpop_jwk", as a private JWK (JSON). It is a secret: anyone holding it
-// and the code (or the access token) can redeem them. A store outside the
-// process must keep the Login sealed; the Flow's store does.
+// Unless Config.DPoPKey is set, the per-login DPoP private key is kept in
+// Login.ProviderData under "dpop_jwk", as a private JWK (JSON). It is a
+// secret: anyone holding it and the code (or the access token) can redeem
+// them. A store outside the process must keep the Login sealed; the Flow's
+// store does. With Config.DPoPKey (for example a key in an HSM) every
+// login's proofs are signed by that key and the login keeps none.
 //
 // # Algorithms
 //
