@@ -32,11 +32,13 @@ test: deps vet unit fuzz interop
 # Debian packages the tests need, installed when absent: poppler-utils
 # renders the OneID report (pdftoppm) and reads its text (pdftotext);
 # redis-server backs the Redis store and limiter tests, which start their
-# own server on a free loopback port.
+# own server on a free loopback port; softhsm2 is the PKCS#11 token of the
+# keyset/pkcs11 tests, which make their own token in a temporary directory.
 deps:
 	@missing=""; \
 	command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
