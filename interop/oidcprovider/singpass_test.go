@@ -98,7 +98,7 @@ func serveKeySet(t *testing.T, keys *keyset.Set) string {
 
 // client makes a provider/singpass Myinfo-app client for the peer. Its
 // transport counts requests per path and applies tamper, if set.
-func (e *spEnv) client(t *testing.T, keys *keyset.Set, mod func(*singpass.Config)) *singpass.Client {
+func (e *spEnv) client(t *testing.T, keys keyset.Keys, mod func(*singpass.Config)) *singpass.Client {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
