@@ -1,4 +1,5 @@
-// Package personas embeds the test people the provider emulators serve.
+// Package personas embeds the test people the provider emulators serve,
+// and the Corppass test entities they act for.
 // They are invented (apart from the published sample people of the seed
 // documents) and cover the edge cases we know: FIN holders, non-Singapore
 // ("Unformatted") addresses, items marked unavailable, empty values, lists.

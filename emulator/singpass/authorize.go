@@ -17,6 +17,7 @@ type flow struct {
 	par     parRequest
 	client  *client
 	persona string // set once the person has logged in
+	entity  string // Corppass: the UEN the person acts for
 	expires time.Time
 }
 
@@ -24,8 +25,9 @@ type flow struct {
 // redirect_uri, PKCE challenge and DPoP key.
 type grant struct {
 	par     parRequest
-	sub     string // the persona's UUID
+	sub     string // the persona's UUID; for Corppass the entity's UEN
 	persona string
+	entity  string // Corppass: the UEN
 	authAt  time.Time
 	expires time.Time
 	used    bool
@@ -49,7 +51,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	c := s.clients[q.Get("client_id")]
 	if c == nil {
 		if s.faults.Down() {
-			s.errorPage(w, http.StatusServiceUnavailable, "Singpass (emulator) is down.")
+			s.errorPage(w, http.StatusServiceUnavailable, s.cfg.Service.String()+" (emulator) is down.")
 			return
 		}
 		s.errorPage(w, http.StatusBadRequest, "invalid_request: client_id is missing or not a registered app. "+
@@ -57,8 +59,14 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Check the script parameters before the request_uri is spent.
-	who, consent := q.Get("persona"), q.Get("consent")
+	who, consent, uen := q.Get("persona"), q.Get("consent"), q.Get("entity")
 	switch {
+	case uen != "" && s.cfg.Service != Corppass:
+		s.errorPage(w, http.StatusBadRequest, "entity= is for Corppass only.")
+		return
+	case uen != "" && who == "":
+		s.errorPage(w, http.StatusBadRequest, "entity= needs persona=.")
+		return
 	case who == "" && consent != "":
 		s.errorPage(w, http.StatusBadRequest, "consent= needs persona=.")
 		return
@@ -68,6 +76,13 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	case consent != "" && consent != "allow" && consent != "deny":
 		s.errorPage(w, http.StatusBadRequest, "consent= must be allow or deny.")
 		return
+	}
+	if who != "" && s.cfg.Service == Corppass {
+		var msg string
+		if uen, msg = s.pickEntity(who, uen); msg != "" {
+			s.errorPage(w, http.StatusBadRequest, msg)
+			return
+		}
 	}
 	ru := q.Get("request_uri")
 	now := s.now()
@@ -84,7 +99,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	case s.faults.Down():
 		s.mu.Unlock()
 		s.redirect(w, r, p.redirectURI, "error", "temporarily_unavailable",
-			"error_description", "Singpass is temporarily unavailable", "state", p.state)
+			"error_description", s.cfg.Service.String()+" is temporarily unavailable", "state", p.state)
 		return
 	case pr.used:
 		s.mu.Unlock()
@@ -100,7 +115,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	pr.used = true
 	s.mu.Unlock()
 
-	f := &flow{par: p, client: c, expires: now.Add(flowTTL), persona: who}
+	f := &flow{par: p, client: c, expires: now.Add(flowTTL), persona: who, entity: uen}
 	switch {
 	case who == "":
 		s.showLogin(w, r, f)
@@ -115,14 +130,21 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // consent page.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if s.faults.Down() {
-		s.errorPage(w, http.StatusServiceUnavailable, "Singpass (emulator) is down.")
+		s.errorPage(w, http.StatusServiceUnavailable, s.cfg.Service.String()+" (emulator) is down.")
 		return
 	}
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	who := r.PostForm.Get("persona")
+	who, uen := r.PostForm.Get("persona"), ""
+	if s.cfg.Service == Corppass {
+		var ok bool
+		if uen, who, ok = s.entityChoice(who); !ok {
+			s.errorPage(w, http.StatusBadRequest, "No such entity and persona.")
+			return
+		}
+	}
 	if s.people[who] == nil {
 		s.errorPage(w, http.StatusBadRequest, "No such persona.")
 		return
@@ -134,7 +156,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "This login page has expired or was already used. Start again from the application.")
 		return
 	}
-	f.persona = who
+	f.persona, f.entity = who, uen
 	view := *f
 	s.mu.Unlock()
 	s.showConsent(w, r, &view)
@@ -143,7 +165,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 // handleConsent serves the consent page's form: allow or deny.
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	if s.faults.Down() {
-		s.errorPage(w, http.StatusServiceUnavailable, "Singpass (emulator) is down.")
+		s.errorPage(w, http.StatusServiceUnavailable, s.cfg.Service.String()+" (emulator) is down.")
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -183,7 +205,10 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, f *flow, allow b
 		return
 	}
 	now := s.now()
-	g := &grant{par: f.par, sub: s.people[f.persona].sub, persona: f.persona, authAt: now, expires: now.Add(s.ttl.code)}
+	g := &grant{par: f.par, sub: s.people[f.persona].sub, persona: f.persona, entity: f.entity, authAt: now, expires: now.Add(s.ttl.code)}
+	if s.cfg.Service == Corppass {
+		g.sub = f.entity
+	}
 	s.mu.Lock()
 	// Kept a lifetime past expiry, to tell an expired or used code from an
 	// unknown one; when full, the oldest code goes.
@@ -193,7 +218,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, f *flow, allow b
 }
 
 // redirect sends the browser to the (registered) redirect URI with the
-// given parameters and iss (RFC 9207), as Singpass does on every callback.
+// given parameters and iss (RFC 9207), as Singpass does on every callback
+// (whether Corppass does is unconfirmed; clients must accept iss).
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, redirectURI string, kv ...string) {
 	http.Redirect(w, r, appendQuery(redirectURI, append(kv, "iss", s.issuer)...), http.StatusFound)
 }
@@ -260,9 +286,9 @@ func mask(id string) string {
 
 // actionBase is the relative URL prefix that leads from the current page to
 // the /auth/ routes, whatever prefix the handler is mounted at.
-func actionBase(r *http.Request) string {
-	if strings.HasSuffix(r.URL.Path, PathAuthorize) {
-		return "auth/"
+func (s *Server) actionBase(r *http.Request) string {
+	if strings.HasSuffix(r.URL.Path, s.paths.authorize) {
+		return s.paths.authorize[strings.LastIndexByte(s.paths.authorize, '/')+1:] + "/"
 	}
 	return ""
 }
@@ -270,12 +296,14 @@ func actionBase(r *http.Request) string {
 // Page views.
 type (
 	loginView struct {
+		Service  string
 		Action   string
 		Flow     string
 		App      string
 		Personas []personaView
+		Entity   bool // Corppass: each choice is an entity and a person
 	}
-	personaView struct{ ID, Masked, Name, Summary string }
+	personaView struct{ ID, Masked, Name, Summary, Entity string }
 	consentView struct {
 		Action  string
 		Flow    string
@@ -284,6 +312,7 @@ type (
 		Purpose string
 		Persona string
 		Name    string
+		Entity  string // Corppass: the entity's name and UEN
 		Scopes  []string
 	}
 )
@@ -301,9 +330,20 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, f *flow) {
 		s.errorPage(w, http.StatusInternalServerError, "The emulator could not draw random bytes.")
 		return
 	}
-	v := loginView{Action: actionBase(r) + "login", Flow: id, App: appName(f.client)}
-	for _, p := range s.order {
-		v.Personas = append(v.Personas, personaView{ID: p.id, Masked: mask(p.id), Name: p.name, Summary: p.summary})
+	v := loginView{Service: s.cfg.Service.String(), Action: s.actionBase(r) + "login", Flow: id, App: appName(f.client)}
+	if s.cfg.Service == Corppass {
+		v.Entity = true
+		for _, e := range s.entityOrder {
+			for _, who := range e.userOrder {
+				p := s.people[who]
+				v.Personas = append(v.Personas, personaView{ID: e.uen + " " + p.id, Masked: mask(p.id), Name: p.name,
+					Summary: e.summary, Entity: e.name + " (" + e.uen + ")"})
+			}
+		}
+	} else {
+		for _, p := range s.order {
+			v.Personas = append(v.Personas, personaView{ID: p.id, Masked: mask(p.id), Name: p.name, Summary: p.summary})
+		}
 	}
 	s.render(w, http.StatusOK, "login", v)
 }
@@ -326,10 +366,14 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, f *flow) {
 		}
 	}
 	p := s.people[f.persona]
-	s.render(w, http.StatusOK, "consent", consentView{
-		Action: actionBase(r) + "consent", Flow: id, App: appName(f.client), Kind: f.client.Kind.String(),
+	v := consentView{
+		Action: s.actionBase(r) + "consent", Flow: id, App: appName(f.client), Kind: s.kindName(f.client.Kind),
 		Purpose: f.client.Purpose, Persona: mask(p.id), Name: p.name, Scopes: scopes,
-	})
+	}
+	if e := s.entities[f.entity]; e != nil {
+		v.Entity = e.name + " (" + e.uen + ")"
+	}
+	s.render(w, http.StatusOK, "consent", v)
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
@@ -346,34 +390,47 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 	_ = s.pages.ExecuteTemplate(w, name, data)
 }
 
+// kindName names an app kind as the service calls it.
+func (s *Server) kindName(k AppKind) string {
+	if s.cfg.Service == Corppass {
+		switch k {
+		case MyinfoApp:
+			return "Myinfo Business app"
+		case LoginApp:
+			return "Corppass Login app"
+		}
+	}
+	return k.String()
+}
+
 // pagesHTML holds the login, consent and error pages. Every control is a
 // native button in a form, so the pages work by keyboard alone.
 const pagesHTML = `
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.}} · Singpass FAPI emulator</title>
+<title>{{.}} · {{service}} FAPI emulator</title>
 <style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;line-height:1.4}
 .banner{background:#8a1c1c;color:#fff;padding:.6rem 1rem;font-weight:bold}
 button{padding:.4rem .9rem;margin:.2rem 0;font:inherit}button:focus{outline:3px solid #1c4f8a;outline-offset:2px}
 ul{padding-left:1.2rem}</style>
 </head><body>
-<p class="banner" role="alert">EMULATOR: this is not Singpass. The people here are test data; nothing is sent to the government.</p>
+<p class="banner" role="alert">EMULATOR: this is not {{service}}. The people and entities here are test data; nothing is sent to the government.</p>
 <h1>{{.}}</h1>{{end}}
 
-{{define "login"}}{{template "head" "Log in with Singpass"}}
-<p>{{.App}} asks you to log in. Choose the test person to log in as.</p>
+{{define "login"}}{{template "head" (printf "Log in with %s" .Service)}}
+<p>{{.App}} asks you to log in. {{if .Entity}}Choose the test person and the entity they act for.{{else}}Choose the test person to log in as.{{end}}</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
 <ul>{{range .Personas}}
-<li><button type="submit" name="persona" value="{{.ID}}">{{.Masked}} {{.Name}}</button>{{if .Summary}} <small>{{.Summary}}</small>{{end}}</li>{{end}}
+<li><button type="submit" name="persona" value="{{.ID}}">{{.Masked}} {{.Name}}{{if .Entity}} for {{.Entity}}{{end}}</button>{{if .Summary}} <small>{{.Summary}}</small>{{end}}</li>{{end}}
 </ul>
 </form></body></html>{{end}}
 
 {{define "consent"}}{{template "head" "Consent"}}
-<p>Logged in as <strong>{{.Persona}} {{.Name}}</strong>.</p>
+<p>Logged in as <strong>{{.Persona}} {{.Name}}</strong>{{if .Entity}}, acting for <strong>{{.Entity}}</strong>{{end}}.</p>
 <p><strong>{{.App}}</strong> ({{.Kind}}) asks for:</p>
-<ul>{{range .Scopes}}<li>{{.}}</li>{{else}}<li>your Singpass identifier only (openid)</li>{{end}}</ul>
+<ul>{{range .Scopes}}<li>{{.}}</li>{{else}}<li>your {{service}} identifier only (openid)</li>{{end}}</ul>
 {{if .Purpose}}<p>Purpose: {{.Purpose}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">

@@ -1,6 +1,7 @@
 // Package singpass emulates the provider side of Singpass's FAPI 2.0
-// Authentication API ("Myinfo v5" and Singpass Login apps), with real
-// cryptography, for offline development and tests. Importers usually alias
+// Authentication API ("Myinfo v5" and Singpass Login apps), and of
+// Corppass's (Corppass Login and Myinfo Business apps, see "Corppass"
+// below), with real cryptography, for offline development and tests. Importers usually alias
 // it (singpassemu), since the relying party lives in provider/singpass.
 // The facts it follows, with their sources, are in the project's research
 // note singpass-fapi.md; "research Un" and "§n" below point into it.
@@ -108,6 +109,58 @@
 //     what was wrong and the expected value (the issuer for aud, the
 //     endpoint for htu, the method for htm), never a secret or a person's
 //     data.
+//
+// # Corppass
+//
+// With [Config.Service] set to [Corppass] the same server emulates
+// Corppass's FAPI 2.0 API (research corppass-fapi.md, "§Cn" below), with
+// what differs from Singpass and nothing else:
+//
+//   - The issuer is the host with no /fapi (https://stg-id.corppass.gov.sg);
+//     PAR is at /request, authorize and token at
+//     /mga/sps/oauth/oauth20/authorize and /mga/sps/oauth/oauth20/token,
+//     userinfo, discovery and the JWKS at Singpass's paths (§C1). The
+//     JWKS is served as application/jwk-set+json and its key carries a
+//     self-signed certificate (x5c, x5t, x5t#S256), as Corppass's does.
+//   - A Corppass Login app (LoginApp) must send authentication_context_type
+//     APP_AUTHENTICATION_DEFAULT, its only value; a message, if any, is at
+//     most 100 letters, digits and spaces. A Myinfo Business app
+//     (MyinfoApp) must send neither, and gets Singpass's message (§C2).
+//   - Scopes: a Login app takes entity.identity,
+//     entity.basic_profile.name, entity.basic_profile.uen_status,
+//     user.identity, user.name, authinfo and tpauthinfo; a Myinfo
+//     Business app entity.<block>[.<field>] (each grants its whole block of
+//     entity_info), user.<Myinfo item>[.<field>], authinfo, tpauthinfo,
+//     corppass.email and entity.identity (accepted although Corppass's
+//     scope pages omit it, §C6).
+//   - The login page lists each entity with each person who acts for it
+//     ([Config.Entities]); the authorization URL's persona=<UINFIN> takes
+//     entity=<UEN> too, which may be left out when the person acts for
+//     one entity only.
+//   - The ID token's sub is the entity's UEN with sub_type "entity" and
+//     sub_attributes for the granted entity scopes (all of them with
+//     [Config.EntityAttributesAlways]); act is the person: sub (the same
+//     UUID Singpass would give), sub_type "user", sub_attributes
+//     account_type, identity_number, identity_coi for user.identity and
+//     name for user.name (§C5). It has no acr (none documented).
+//   - The token answer echoes the granted scope; the access token lives
+//     10 minutes (§C4).
+//   - Userinfo takes GET or POST (the body ignored). For a Myinfo
+//     Business app it holds entity_info, person_info (items unprefixed),
+//     corppass_info, auth_info and tp_auth_info for the granted scopes; a
+//     Login app may call it for auth_info and tp_auth_info only. sub is
+//     the entity. Each block is a JSON string holding the block, and so
+//     is entity_info's basic_profile, as staging sends them (§C6); the
+//     answer is a JWE (A256GCM, typ JWE, no cty) around the JWS.
+//     [Config.ObjectBlocks], [Config.SignedUserinfo] and
+//     [Config.UserinfoSubjectClientID] give the documented (or older)
+//     forms where staging and the docs disagree.
+//
+// The Corppass guesses: the discovery document (no FAPI sample exists),
+// callback iss (sent, as Singpass does), the code and request_uri
+// lifetimes (Singpass's), entity_uen_status spelt "Registered" or
+// "Deregistered", the entity_info item shapes (Myinfo's envelope) and the
+// scope names per field, which Corppass approves per app.
 //
 // # Guesses
 //

@@ -21,6 +21,8 @@ type Faults struct {
 	idTokenWrongAudience bool
 	idTokenWrongIssuer   bool
 	idTokenExpired       bool
+	missingAct           bool
+	badEntityBlock       bool
 }
 
 func (f *Faults) set(p *bool, on bool) { f.mu.Lock(); *p = on; f.mu.Unlock() }
@@ -97,6 +99,20 @@ func (f *Faults) SetIDTokenExpired(on bool) { f.set(&f.idTokenExpired, on) }
 // IDTokenExpired reports whether SetIDTokenExpired is on.
 func (f *Faults) IDTokenExpired() bool { return f.get(&f.idTokenExpired) }
 
+// SetMissingAct leaves act (the acting person) out of Corppass ID tokens,
+// which a client must refuse.
+func (f *Faults) SetMissingAct(on bool) { f.set(&f.missingAct, on) }
+
+// MissingAct reports whether SetMissingAct is on.
+func (f *Faults) MissingAct() bool { return f.get(&f.missingAct) }
+
+// SetBadEntityBlock sends a Corppass userinfo whose entity_info is a
+// number: neither an object nor a JSON string holding one.
+func (f *Faults) SetBadEntityBlock(on bool) { f.set(&f.badEntityBlock, on) }
+
+// BadEntityBlock reports whether SetBadEntityBlock is on.
+func (f *Faults) BadEntityBlock() bool { return f.get(&f.badEntityBlock) }
+
 // Reset turns every fault off.
 func (f *Faults) Reset() {
 	f.mu.Lock()
@@ -105,4 +121,5 @@ func (f *Faults) Reset() {
 	f.badIDTokenSignature, f.badUserinfoSignature, f.wrongEncryptionKey = false, false, false
 	f.userinfoSubMismatch, f.idTokenWrongNonce, f.idTokenWrongAudience = false, false, false
 	f.idTokenWrongIssuer, f.idTokenExpired = false, false
+	f.missingAct, f.badEntityBlock = false, false
 }

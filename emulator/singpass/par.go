@@ -36,7 +36,7 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	c, e := s.authenticateClient(r.Context(), form, s.url(PathPAR))
+	c, e := s.authenticateClient(r.Context(), form, s.url(s.paths.par))
 	if e != nil {
 		writeError(w, e)
 		return
@@ -47,7 +47,7 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(r.Header.Values("DPoP")) > 0 || jkt == "" {
-		proofJKT, e := s.checkDPoP(r, s.url(PathPAR), "")
+		proofJKT, e := s.checkDPoP(r, s.url(s.paths.par), "")
 		if e != nil {
 			writeError(w, e)
 			return
@@ -123,13 +123,17 @@ func (s *Server) checkPARParams(c *client, form map[string][]string) (*parReques
 		return nil, badRequest("code_challenge must be the base64url (no padding) SHA-256 of the code_verifier, 43 characters")
 	}
 	act, acm := get("authentication_context_type"), get("authentication_context_message")
-	if c.Kind != LoginApp && (has("authentication_context_type") || has("authentication_context_message")) {
+	if s.cfg.Service == Corppass {
+		if e := checkCorppassContext(c, form); e != nil {
+			return nil, e
+		}
+	} else if c.Kind != LoginApp && (has("authentication_context_type") || has("authentication_context_message")) {
 		return nil, badRequest("authentication_context_type and authentication_context_message can only be provided for Login apps. Please remove these fields from your request body.")
 	}
-	if has("authentication_context_type") && !isContextType(act) {
+	if s.cfg.Service == Singpass && has("authentication_context_type") && !isContextType(act) {
 		return nil, badRequest("authentication_context_type must be one of Singpass's values, such as APP_AUTHENTICATION_DEFAULT")
 	}
-	if has("authentication_context_message") && !isContextMessage(acm) {
+	if s.cfg.Service == Singpass && has("authentication_context_message") && !isContextMessage(acm) {
 		return nil, badRequest("authentication_context_message must be at most 100 printable ASCII characters, without < > or `")
 	}
 	if has("acr_values") {

@@ -53,19 +53,25 @@ func (s *Server) checkScopes(c *client, scope string) ([]string, *oauthError) {
 		if sc == "openid" {
 			continue
 		}
-		switch c.Kind {
-		case LoginApp:
-			if !isLoginScope(sc) {
-				return nil, badScope("scope " + quote(sc) + " is not a Login app scope: a Login app requests openid " +
-					"plus user.identity, name, email or mobileno (Myinfo data items need a Myinfo app)")
+		if s.cfg.Service == Corppass {
+			if e := s.checkCorppassScope(c, sc); e != nil {
+				return nil, e
 			}
-		default:
-			if sc == "user.identity" {
-				return nil, badScope(`scope "user.identity" is for Login apps only: a Myinfo app requests uinfin and reads it from userinfo`)
-			}
-			if !s.isMyinfoScope(sc) {
-				return nil, badScope("scope " + quote(sc) + " is not a Myinfo data item: use the v3 attribute names " +
-					"(uinfin, name, regadd, …) or a dotted field scope such as cpfbalances.oa")
+		} else {
+			switch c.Kind {
+			case LoginApp:
+				if !isLoginScope(sc) {
+					return nil, badScope("scope " + quote(sc) + " is not a Login app scope: a Login app requests openid " +
+						"plus user.identity, name, email or mobileno (Myinfo data items need a Myinfo app)")
+				}
+			default:
+				if sc == "user.identity" {
+					return nil, badScope(`scope "user.identity" is for Login apps only: a Myinfo app requests uinfin and reads it from userinfo`)
+				}
+				if !s.isMyinfoScope(sc) {
+					return nil, badScope("scope " + quote(sc) + " is not a Myinfo data item: use the v3 attribute names " +
+						"(uinfin, name, regadd, …) or a dotted field scope such as cpfbalances.oa")
+				}
 			}
 		}
 		if c.approved != nil && !c.approved[sc] {

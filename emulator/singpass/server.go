@@ -142,9 +142,18 @@ type Config struct {
 	// "https://stg-id.singpass.gov.sg/fapi"). The handler serves the paths
 	// below Issuer; mount it with http.StripPrefix. Required.
 	Issuer string
+	// Service is Singpass (the zero value) or Corppass: Corppass serves
+	// PAR, authorize and token at its own paths (CorppassPathPAR, …),
+	// makes the entity the subject with the person in act, answers
+	// userinfo with Myinfo Business blocks, applies its context-parameter
+	// rules and lets access tokens live DefaultCorppassTokenTTL.
+	Service Service
 	// Personas are the people who can log in. Required; IDs (UINFIN) must
 	// be unique.
 	Personas []personas.Persona
+	// Entities are Corppass's entities, each with the personas who act
+	// for it. Required for Corppass; refused for Singpass.
+	Entities []personas.Entity
 	// Clients are the registered apps. Required; IDs must be unique.
 	Clients []Client
 	// SigningKey is Singpass's ES256 key (P-256) that signs ID tokens,
@@ -163,14 +172,34 @@ type Config struct {
 	// crypto/rand whatever this is.)
 	Rand io.Reader
 	// RequestURITTL, CodeTTL, TokenTTL and IDTokenTTL are lifetimes; zero
-	// means DefaultRequestURITTL, DefaultCodeTTL, DefaultTokenTTL and
-	// DefaultIDTokenTTL. Whole seconds.
+	// means DefaultRequestURITTL, DefaultCodeTTL, DefaultTokenTTL (for
+	// Corppass DefaultCorppassTokenTTL) and DefaultIDTokenTTL. Whole
+	// seconds.
 	RequestURITTL, CodeTTL, TokenTTL, IDTokenTTL time.Duration
 	// IDTokenEncryption and UserinfoEncryption are the JWE content
 	// encryption of the ID token and the userinfo answer. Zero means what
 	// Singpass sends: A256CBC-HS512 for the ID token, A256GCM for userinfo.
 	// Either may be A256CBC-HS512 or A256GCM.
 	IDTokenEncryption, UserinfoEncryption jose.ContentEncryption
+	// Corppass variants. Where Corppass's behaviour is unconfirmed
+	// (research corppass-fapi §12), the default is what its staging was
+	// seen doing; these switches give the other reading.
+
+	// ObjectBlocks sends Corppass userinfo blocks as JSON objects, as
+	// Corppass's docs show them, instead of JSON strings holding them, as
+	// staging sends them.
+	ObjectBlocks bool
+	// SignedUserinfo sends Corppass userinfo as a bare JWS, as Corppass's
+	// docs say, instead of a JWE around it, as staging sends.
+	SignedUserinfo bool
+	// UserinfoSubjectClientID puts the client_id in Corppass userinfo's
+	// sub, as Corppass used to, instead of the ID token's sub.
+	UserinfoSubjectClientID bool
+	// EntityAttributesAlways puts every entity sub_attributes in Corppass
+	// ID tokens, whatever the scopes, as a known fake does; the docs gate
+	// each by its scope.
+	EntityAttributesAlways bool
+
 	// Logger, if set, gets one record per request with the method, the
 	// route pattern and the status; never a parameter, header or body.
 	Logger *slog.Logger
@@ -201,26 +230,29 @@ type Config struct {
 // Server is the Singpass FAPI 2.0 provider emulator, an [http.Handler].
 // Create it with [New]; it is safe for concurrent use.
 type Server struct {
-	cfg        Config
-	issuer     string
-	now        func() time.Time
-	rand       io.Reader
-	httpClient *http.Client
-	ttl        struct{ requestURI, code, token, idToken time.Duration }
-	idEnc      jose.ContentEncryption
-	uiEnc      jose.ContentEncryption
-	signKey    *ecdsa.PrivateKey
-	kid        string
-	jwks       []byte // the public JWKS document
-	discovery  []byte // the discovery document
-	people     map[string]*person
-	bySub      map[string]*person
-	order      []*person
-	known      map[string]bool // Myinfo data items
-	clients    map[string]*client
-	pages      *template.Template
-	mux        *http.ServeMux
-	faults     Faults
+	cfg         Config
+	issuer      string
+	paths       endpoints
+	now         func() time.Time
+	rand        io.Reader
+	httpClient  *http.Client
+	ttl         struct{ requestURI, code, token, idToken time.Duration }
+	idEnc       jose.ContentEncryption
+	uiEnc       jose.ContentEncryption
+	signKey     *ecdsa.PrivateKey
+	kid         string
+	jwks        []byte // the public JWKS document
+	discovery   []byte // the discovery document
+	people      map[string]*person
+	bySub       map[string]*person
+	order       []*person
+	known       map[string]bool // Myinfo data items
+	entities    map[string]*entity
+	entityOrder []*entity
+	clients     map[string]*client
+	pages       *template.Template
+	mux         *http.ServeMux
+	faults      Faults
 
 	mu      sync.Mutex
 	pending *fifo.Map[*parRequest] // request_uri → PAR
@@ -260,20 +292,22 @@ func New(cfg Config) (*Server, error) {
 		errs = append(errs, fmt.Errorf("singpass emulator: "+format, a...))
 	}
 	s := &Server{
-		cfg:     cfg,
-		now:     cfg.Now,
-		rand:    cfg.Rand,
-		people:  map[string]*person{},
-		bySub:   map[string]*person{},
-		known:   map[string]bool{},
-		clients: map[string]*client{},
-		pending: fifo.New[*parRequest](maxPending),
-		flows:   fifo.New[*flow](maxFlows),
-		codes:   fifo.New[*grant](maxCodes),
-		jtis:    newReplayCache(maxJTIs),
-		idEnc:   cfg.IDTokenEncryption,
-		uiEnc:   cfg.UserinfoEncryption,
-		signKey: cfg.SigningKey,
+		cfg:      cfg,
+		now:      cfg.Now,
+		rand:     cfg.Rand,
+		paths:    pathsOf(cfg.Service),
+		entities: map[string]*entity{},
+		people:   map[string]*person{},
+		bySub:    map[string]*person{},
+		known:    map[string]bool{},
+		clients:  map[string]*client{},
+		pending:  fifo.New[*parRequest](maxPending),
+		flows:    fifo.New[*flow](maxFlows),
+		codes:    fifo.New[*grant](maxCodes),
+		jtis:     newReplayCache(maxJTIs),
+		idEnc:    cfg.IDTokenEncryption,
+		uiEnc:    cfg.UserinfoEncryption,
+		signKey:  cfg.SigningKey,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -327,6 +361,14 @@ func New(cfg Config) (*Server, error) {
 		s.order = append(s.order, pp)
 	}
 
+	if cfg.Service != Singpass && cfg.Service != Corppass {
+		bad("Service is %v; use Singpass or Corppass", cfg.Service)
+	}
+	s.addEntities(cfg.Entities, bad)
+	if cfg.Service != Corppass && (cfg.ObjectBlocks || cfg.SignedUserinfo || cfg.UserinfoSubjectClientID || cfg.EntityAttributesAlways) {
+		bad("ObjectBlocks, SignedUserinfo, UserinfoSubjectClientID and EntityAttributesAlways are for Corppass only")
+	}
+
 	// Clients.
 	if len(cfg.Clients) == 0 {
 		bad("no Clients")
@@ -376,7 +418,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.ttl.requestURI = ttl("RequestURITTL", cfg.RequestURITTL, DefaultRequestURITTL)
 	s.ttl.code = ttl("CodeTTL", cfg.CodeTTL, DefaultCodeTTL)
-	s.ttl.token = ttl("TokenTTL", cfg.TokenTTL, DefaultTokenTTL)
+	tokenTTL := DefaultTokenTTL
+	if cfg.Service == Corppass {
+		tokenTTL = DefaultCorppassTokenTTL
+	}
+	s.ttl.token = ttl("TokenTTL", cfg.TokenTTL, tokenTTL)
 	s.ttl.idToken = ttl("IDTokenTTL", cfg.IDTokenTTL, DefaultIDTokenTTL)
 	if cfg.MinStateNonceLength < 0 || cfg.MinStateNonceLength > maxStateLen {
 		bad("MinStateNonceLength must be between 0 and %d", maxStateLen)
@@ -394,11 +440,15 @@ func New(cfg Config) (*Server, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	s.jwks = mustJSON(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
-		Key: s.signKey.Public(), KeyID: s.kid, Use: "sig", Algorithm: string(jose.ES256),
-	}}})
+	jwk := jose.JSONWebKey{Key: s.signKey.Public(), KeyID: s.kid, Use: "sig", Algorithm: string(jose.ES256)}
+	if cfg.Service == Corppass {
+		if err := withCertificate(&jwk, s.signKey, s.now()); err != nil {
+			return nil, fmt.Errorf("singpass emulator: a certificate for the signing key: %w", err)
+		}
+	}
+	s.jwks = mustJSON(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}})
 	s.discovery = s.discoveryDocument()
-	s.pages = template.Must(template.New("pages").Parse(pagesHTML))
+	s.pages = template.Must(template.New("pages").Funcs(template.FuncMap{"service": cfg.Service.String}).Parse(pagesHTML))
 	s.routes()
 	return s, nil
 }
@@ -553,19 +603,25 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathDiscovery, s.handleDiscovery)
 	mux.HandleFunc("GET "+PathJWKS, s.handleJWKS)
-	mux.HandleFunc("POST "+PathPAR, s.handlePAR)
-	mux.HandleFunc("GET "+PathAuthorize, s.handleAuthorize)
-	mux.HandleFunc("POST "+PathAuthorize+"/login", s.handleLogin)
-	mux.HandleFunc("POST "+PathAuthorize+"/consent", s.handleConsent)
-	mux.HandleFunc("POST "+PathToken, s.handleToken)
-	mux.HandleFunc("GET "+PathUserinfo, s.handleUserinfo)
+	p := s.paths
+	mux.HandleFunc("POST "+p.par, s.handlePAR)
+	mux.HandleFunc("GET "+p.authorize, s.handleAuthorize)
+	mux.HandleFunc("POST "+p.authorize+"/login", s.handleLogin)
+	mux.HandleFunc("POST "+p.authorize+"/consent", s.handleConsent)
+	mux.HandleFunc("POST "+p.token, s.handleToken)
+	mux.HandleFunc("GET "+p.userinfo, s.handleUserinfo)
+	userinfoMethods := "GET"
+	if s.cfg.Service == Corppass {
+		mux.HandleFunc("POST "+p.userinfo, s.handleUserinfo)
+		userinfoMethods = "GET, POST"
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if s.faults.Down() {
 			writeError(w, errUnavailable)
 			return
 		}
-		allow := map[string]string{PathDiscovery: "GET", PathJWKS: "GET", PathPAR: "POST", PathAuthorize: "GET",
-			PathAuthorize + "/login": "POST", PathAuthorize + "/consent": "POST", PathToken: "POST", PathUserinfo: "GET"}[r.URL.Path]
+		allow := map[string]string{PathDiscovery: "GET", PathJWKS: "GET", p.par: "POST", p.authorize: "GET",
+			p.authorize + "/login": "POST", p.authorize + "/consent": "POST", p.token: "POST", p.userinfo: userinfoMethods}[r.URL.Path]
 		if allow != "" {
 			w.Header().Set("Allow", allow)
 			writeError(w, &oauthError{http.StatusMethodNotAllowed, "invalid_request", r.URL.Path + " takes " + allow})
@@ -579,7 +635,8 @@ func (s *Server) routes() {
 
 // ServeHTTP serves the endpoints below the issuer: PathDiscovery, PathJWKS,
 // PathPAR, PathAuthorize (and its login and consent forms), PathToken and
-// PathUserinfo.
+// PathUserinfo; for Corppass CorppassPathPAR, CorppassPathAuthorize and
+// CorppassPathToken instead of PathPAR, PathAuthorize and PathToken.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	httpemu.Serve(w, r, httpemu.Options{
 		Logger: s.cfg.Logger, Message: "singpass emulator", Now: s.now,
@@ -596,20 +653,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // discoveryDocument builds the FAPI discovery document (research §1.2).
 func (s *Server) discoveryDocument() []byte {
 	scopes := []string{"openid"}
-	scopes = append(scopes, loginScopes...)
-	var items []string
-	for k := range s.known {
-		items = append(items, k)
+	claims := []string{"iss", "sub", "sub_type", "sub_attributes", "aud", "exp", "iat", "nonce", "amr", "acr", "person_info"}
+	if s.cfg.Service == Corppass {
+		scopes = append(scopes, corppassLoginScopes...)
+		scopes = append(scopes, "corppass.email")
+		var blocks []string
+		for b := range entityBlocks {
+			blocks = append(blocks, "entity."+b)
+		}
+		sort.Strings(blocks)
+		scopes = append(scopes, blocks...)
+		claims = []string{"iss", "sub", "sub_type", "sub_attributes", "act", "aud", "exp", "iat", "nonce", "amr",
+			"entity_info", "person_info", "corppass_info", "auth_info", "tp_auth_info"}
+	} else {
+		scopes = append(scopes, loginScopes...)
+		var items []string
+		for k := range s.known {
+			items = append(items, k)
+		}
+		sort.Strings(items)
+		scopes = append(scopes, items...)
 	}
-	sort.Strings(items)
-	scopes = append(scopes, items...)
 	ecdhes := []string{string(jose.ECDH_ES_A256KW), string(jose.ECDH_ES_A192KW), string(jose.ECDH_ES_A128KW)}
 	doc := map[string]any{
 		"issuer":                                           s.issuer,
-		"authorization_endpoint":                           s.url(PathAuthorize),
-		"pushed_authorization_request_endpoint":            s.url(PathPAR),
-		"token_endpoint":                                   s.url(PathToken),
-		"userinfo_endpoint":                                s.url(PathUserinfo),
+		"authorization_endpoint":                           s.url(s.paths.authorize),
+		"pushed_authorization_request_endpoint":            s.url(s.paths.par),
+		"token_endpoint":                                   s.url(s.paths.token),
+		"userinfo_endpoint":                                s.url(s.paths.userinfo),
 		"jwks_uri":                                         s.url(PathJWKS),
 		"response_types_supported":                         []string{"code"},
 		"grant_types_supported":                            []string{"authorization_code"},
@@ -627,7 +698,7 @@ func (s *Server) discoveryDocument() []byte {
 		"userinfo_signing_alg_values_supported":            []string{string(jose.ES256)},
 		"userinfo_encryption_alg_values_supported":         ecdhes,
 		"userinfo_encryption_enc_values_supported":         []string{string(s.uiEnc)},
-		"claims_supported":                                 []string{"iss", "sub", "sub_type", "sub_attributes", "aud", "exp", "iat", "nonce", "amr", "acr", "person_info"},
+		"claims_supported":                                 claims,
 	}
 	return mustJSON(doc)
 }
@@ -648,7 +719,11 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Header().Set("Content-Type", "application/json")
+	if s.cfg.Service == Corppass {
+		w.Header().Set("Content-Type", "application/jwk-set+json") // as Corppass serves it
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	_, _ = w.Write(s.jwks)
 }
 
@@ -663,7 +738,7 @@ type oauthError struct {
 func (e *oauthError) Error() string { return e.code + ": " + e.description }
 
 var errUnavailable = &oauthError{http.StatusServiceUnavailable, "temporarily_unavailable",
-	"the Singpass emulator is down (fault switch); retry later"}
+	"the emulator is down (fault switch); retry later"}
 
 func badRequest(desc string) *oauthError {
 	return &oauthError{http.StatusBadRequest, "invalid_request", desc}

@@ -29,12 +29,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	c, e := s.authenticateClient(r.Context(), form, s.url(PathToken))
+	c, e := s.authenticateClient(r.Context(), form, s.url(s.paths.token))
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	jkt, e := s.checkDPoP(r, s.url(PathToken), "")
+	jkt, e := s.checkDPoP(r, s.url(s.paths.token), "")
 	if e != nil {
 		writeError(w, e)
 		return
@@ -86,12 +86,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	answer := map[string]any{
 		"access_token": at,
 		"token_type":   "DPoP",
 		"id_token":     idToken,
 		"expires_in":   int(s.ttl.token / time.Second),
-	})
+	}
+	if s.cfg.Service == Corppass {
+		answer["scope"] = strings.Join(g.par.scopes, " ") // Corppass echoes the granted scope
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 // isPKCEVerifier reports whether v is an RFC 7636 code_verifier.
@@ -123,7 +127,9 @@ func (s *Server) idToken(ctx context.Context, c *client, g *grant, p *person, no
 		"amr":      []string{"pwd", "otp-sms"},
 		"acr":      acrOf(g.par.acr),
 	}
-	if c.Kind == LoginApp {
+	if s.cfg.Service == Corppass {
+		s.entityClaims(claims, g, p)
+	} else if c.Kind == LoginApp {
 		if sa := subAttributes(p, g.par.scopes); len(sa) > 0 {
 			claims["sub_attributes"] = sa
 		}
@@ -245,6 +251,12 @@ func (s *Server) signTyped(claims any, typ string, bad bool) (string, *oauthErro
 // key, with that key's kid and alg, the given enc and cty JWT. Under the
 // WrongEncryptionKey fault it encrypts to another key (same kid and alg).
 func (s *Server) encrypt(ctx context.Context, c *client, enc jose.ContentEncryption, jws string) (string, *oauthError) {
+	return s.encryptTyped(ctx, c, enc, jws, "", "JWT")
+}
+
+// encryptTyped is encrypt with the given typ and cty headers ("" for
+// none).
+func (s *Server) encryptTyped(ctx context.Context, c *client, enc jose.ContentEncryption, jws, typ, cty string) (string, *oauthError) {
 	key, alg, e := s.encryptionKey(ctx, c)
 	if e != nil {
 		return "", e
@@ -257,8 +269,14 @@ func (s *Server) encrypt(ctx context.Context, c *client, enc jose.ContentEncrypt
 		}
 		pub = wrongCurveKey(wrong, key.Key.(*ecdsa.PublicKey).Curve)
 	}
-	encrypter, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: alg, Key: pub, KeyID: key.KeyID},
-		(&jose.EncrypterOptions{}).WithContentType("JWT"))
+	opts := &jose.EncrypterOptions{}
+	if cty != "" {
+		opts = opts.WithContentType(jose.ContentType(cty))
+	}
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	encrypter, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: alg, Key: pub, KeyID: key.KeyID}, opts)
 	if err != nil {
 		return "", errServer
 	}
@@ -306,10 +324,13 @@ type accessClaims struct {
 	Aud      string `json:"aud"`
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope"`
-	Jti      string `json:"jti"`
-	Iat      int64  `json:"iat"`
-	Exp      int64  `json:"exp"`
-	Cnf      struct {
+	// Act is the acting person's UUID, for Corppass (whose sub is the
+	// entity).
+	Act string `json:"act,omitempty"`
+	Jti string `json:"jti"`
+	Iat int64  `json:"iat"`
+	Exp int64  `json:"exp"`
+	Cnf struct {
 		Jkt string `json:"jkt"`
 	} `json:"cnf"`
 }
@@ -319,9 +340,12 @@ func (s *Server) accessToken(c *client, g *grant, now time.Time) (string, *oauth
 	if err != nil {
 		return "", errServer
 	}
-	ac := accessClaims{Iss: s.issuer, Sub: g.sub, Aud: s.url(PathUserinfo), ClientID: c.ID,
+	ac := accessClaims{Iss: s.issuer, Sub: g.sub, Aud: s.url(s.paths.userinfo), ClientID: c.ID,
 		Scope: strings.Join(g.par.scopes, " "), Jti: jti, Iat: now.Unix(), Exp: now.Add(s.ttl.token).Unix()}
 	ac.Cnf.Jkt = g.par.jkt
+	if s.cfg.Service == Corppass {
+		ac.Act = s.people[g.persona].sub
+	}
 	return s.signTyped(ac, "at+jwt", false)
 }
 
@@ -346,7 +370,7 @@ func (s *Server) verifyAccessToken(token string) (*accessClaims, *oauthError) {
 		return nil, invalid("the access token is not one this emulator issued (or the emulator restarted with a new key)")
 	}
 	var ac accessClaims
-	if json.Unmarshal(payload, &ac) != nil || ac.Iss != s.issuer || ac.Aud != s.url(PathUserinfo) {
+	if json.Unmarshal(payload, &ac) != nil || ac.Iss != s.issuer || ac.Aud != s.url(s.paths.userinfo) {
 		return nil, invalid("the access token is not one this emulator issued for its userinfo endpoint")
 	}
 	if !s.now().Before(time.Unix(ac.Exp, 0)) {

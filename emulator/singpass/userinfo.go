@@ -3,6 +3,7 @@ package singpass
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -31,11 +32,18 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.clients[ac.ClientID]
 	p := s.bySub[ac.Sub]
-	if c == nil || p == nil {
+	var ent *entity
+	if s.cfg.Service == Corppass {
+		p, ent = s.bySub[ac.Act], s.entities[ac.Sub]
+		if ent != nil && p != nil && ent.users[p.id] == nil {
+			p = nil
+		}
+	}
+	if c == nil || p == nil || s.cfg.Service == Corppass && ent == nil {
 		writeResourceError(w, &oauthError{http.StatusUnauthorized, "invalid_token", "the access token names a client or person this emulator no longer has"})
 		return
 	}
-	jkt, e := s.checkDPoP(r, s.url(PathUserinfo), token)
+	jkt, e := s.checkDPoP(r, s.url(s.paths.userinfo), token)
 	if e != nil {
 		e.status = http.StatusUnauthorized
 		writeResourceError(w, e)
@@ -44,6 +52,10 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if jkt != ac.Cnf.Jkt {
 		writeResourceError(w, &oauthError{http.StatusUnauthorized, "invalid_dpop_proof",
 			"the DPoP proof is signed by another key than the one the access token is bound to: use the login's DPoP key (from PAR and token)"})
+		return
+	}
+	if s.cfg.Service == Corppass {
+		s.corppassUserinfo(w, r, c, ent, p, ac)
 		return
 	}
 	if c.Kind == LoginApp {
@@ -119,4 +131,42 @@ func writeResourceError(w http.ResponseWriter, e *oauthError) {
 			strings.ReplaceAll(e.description, `"`, `'`)+`"`)
 	}
 	writeError(w, e)
+}
+
+// corppassUserinfo answers a Corppass userinfo request: the Myinfo
+// Business blocks for the granted scopes ({iss, sub, aud, iat} and the
+// blocks), signed ES256 and, unless SignedUserinfo, encrypted (A256GCM,
+// typ JWE, no cty, as staging sends). A Login app gets only auth_info and
+// tp_auth_info, and must have asked for one of them.
+func (s *Server) corppassUserinfo(w http.ResponseWriter, r *http.Request, c *client, e *entity, p *person, ac *accessClaims) {
+	scopes := strings.Fields(ac.Scope)
+	if c.Kind == LoginApp && !slices.Contains(scopes, "authinfo") && !slices.Contains(scopes, "tpauthinfo") {
+		writeResourceError(w, &oauthError{http.StatusForbidden, "invalid_request",
+			"a Corppass Login app calls userinfo only for roles (scope authinfo or tpauthinfo); the entity and the person are in the ID token"})
+		return
+	}
+	claims := s.businessBlocks(c, e, p, scopes)
+	sub := ac.Sub
+	switch {
+	case s.faults.UserinfoSubMismatch():
+		sub = "S" + strings.Repeat("9", 8) + "Z"
+	case s.cfg.UserinfoSubjectClientID:
+		sub = c.ID
+	}
+	claims["iss"], claims["sub"], claims["aud"], claims["iat"] = s.issuer, sub, c.ID, s.now().Unix()
+	jws, oe := s.sign(claims, s.faults.BadUserinfoSignature())
+	if oe != nil {
+		writeError(w, oe)
+		return
+	}
+	body := jws
+	if !s.cfg.SignedUserinfo {
+		if body, oe = s.encryptTyped(r.Context(), c, s.uiEnc, jws, "JWE", ""); oe != nil {
+			writeError(w, oe)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(body))
 }
