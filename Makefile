@@ -22,6 +22,7 @@ FUZZ_TARGETS = \
 	./provider/myinfo:FuzzFlatten \
 	./provider/myinfo:FuzzParsePerson \
 	./provider/myinfo:FuzzPersonRoundTrip \
+	./provider/singpass:FuzzParseBusinessUserinfo \
 	./provider/oneid:FuzzResources \
 	./provider/singpass:FuzzDecode
 

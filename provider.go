@@ -95,8 +95,12 @@ type Result struct {
 	// Model is the provider's typed model of Raw (for Myinfo a
 	// *myinfo.Person).
 	Model any
-	// Person is the normalised view across providers.
+	// Person is the normalised view across providers. When the login is
+	// an entity's (Corppass), it is the person acting for the entity.
 	Person *Person
+	// Entity is the business entity the person logged in for, nil for a
+	// person's own login.
+	Entity *Entity
 	// Documents are files the provider issued with the data, such as
 	// OneID's PDF report, already checked (type, size, magic). The service
 	// hands each out once through a link; a library caller uses them as is.

@@ -209,7 +209,7 @@ func (s *Server) resultMiss(ctx context.Context, markKey string) error {
 // and the documents, as one-time links for the browser or inline for a
 // handoff.
 func (s *Server) resultData(r *http.Request, name string, login *idconnect.Login, res *idconnect.Result, inline bool) (finishData, error) {
-	data := finishData{Provider: name, Subject: res.Subject, Person: res.Person, Model: res.Model}
+	data := finishData{Provider: name, Subject: res.Subject, Person: res.Person, Entity: res.Entity, Model: res.Model}
 	if inline {
 		for _, d := range res.Documents {
 			if data.InlineDocuments == nil {

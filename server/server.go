@@ -389,6 +389,7 @@ type finishData struct {
 	Provider  string            `json:"provider"`
 	Subject   string            `json:"subject"`
 	Person    *idconnect.Person `json:"person"`
+	Entity    *idconnect.Entity `json:"entity,omitempty"`
 	Model     any               `json:"model,omitempty"`
 	Sodata    json.RawMessage   `json:"sodata,omitempty"`
 	Documents map[string]string `json:"documents,omitempty"`

@@ -49,6 +49,7 @@ const maxRequestURI = 1024
 // use.
 type Client struct {
 	cfg    Config
+	prof   *profile
 	scopes []string
 	caller *oidc.Caller
 	issuer *oidc.Issuer
@@ -65,8 +66,9 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	prof := cfg.Service.profile()
 	if cfg.Name == "" {
-		cfg.Name = DefaultName
+		cfg.Name = prof.name
 	}
 	if cfg.Leeway == 0 {
 		cfg.Leeway = DefaultLeeway
@@ -77,13 +79,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.App == Login && cfg.AuthenticationContextType == "" {
 		cfg.AuthenticationContextType = DefaultAuthenticationContextType
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, prof: prof}
 	c.scopes = slices.Clone(cfg.Scopes)
 	if len(c.scopes) == 0 {
-		c.scopes = slices.Clone(DefaultMyinfoScopes)
-		if cfg.App == Login {
-			c.scopes = slices.Clone(DefaultLoginScopes)
-		}
+		c.scopes = prof.defaultScopes(cfg.App)
 	}
 	c.caller = &oidc.Caller{
 		Provider: cfg.Name,
@@ -369,6 +368,9 @@ func (c *Client) Exchange(ctx context.Context, login *idconnect.Login, cb idconn
 	if !token(claims.Subject, 255) {
 		return nil, c.errorf("id_token", "%w: sub is not an identifier", idconnect.ErrTokenInvalid)
 	}
+	if c.prof.entity {
+		return c.entityResult(ctx, login, meta.UserinfoEndpoint, key, tr.AccessToken, nonce, claims)
+	}
 	if c.cfg.App == Login {
 		return c.loginResult(claims)
 	}
@@ -412,15 +414,18 @@ func (c *Client) decode(ctx context.Context, what, compact string) ([]byte, erro
 	return payload, nil
 }
 
-// userinfoClaims is the verified userinfo payload.
+// userinfoClaims are the verified userinfo payload's claims the client
+// checks.
 type userinfoClaims struct {
-	PersonInfo json.RawMessage `json:"person_info"`
-	Issuer     *string         `json:"iss"`
-	Subject    string          `json:"sub"`
-	Audience   json.RawMessage `json:"aud"`
+	Issuer   *string         `json:"iss"`
+	Subject  string          `json:"sub"`
+	Audience json.RawMessage `json:"aud"`
 }
 
-func (c *Client) userinfo(ctx context.Context, endpoint string, key crypto.Signer, accessToken, nonce, sub string) (*idconnect.Result, error) {
+// fetchUserinfo calls userinfo with the DPoP-bound access token, opens and
+// verifies the answer, and checks that it is about sub (the ID token's),
+// from the issuer, for this client. It returns the verified payload.
+func (c *Client) fetchUserinfo(ctx context.Context, endpoint string, key crypto.Signer, accessToken, nonce, sub string) ([]byte, error) {
 	if endpoint == "" {
 		return nil, c.errorf(oidc.OpDiscovery, "%w: no userinfo endpoint", idconnect.ErrMalformed)
 	}
@@ -431,15 +436,21 @@ func (c *Client) userinfo(ctx context.Context, endpoint string, key crypto.Signe
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.caller.OAuthError(oidc.OpUserinfo, resp)
 	}
-	payload, err := c.decode(ctx, oidc.OpUserinfo, string(resp.Body))
-	if err != nil {
+	body := strings.TrimSpace(string(resp.Body))
+	var payload []byte
+	if c.prof.signedUserinfo && !c.cfg.RequireEncryptedUserinfo && strings.Count(body, ".") == 2 {
+		// A bare JWS (Corppass documents one): verified all the same.
+		if payload, err = c.issuer.VerifyJWS(ctx, body, signatureAlgorithms); err != nil {
+			return nil, fmt.Errorf("%s: %w", oidc.OpUserinfo, err)
+		}
+	} else if payload, err = c.decode(ctx, oidc.OpUserinfo, body); err != nil {
 		return nil, err
 	}
 	var ui userinfoClaims
 	if err := json.Unmarshal(payload, &ui); err != nil {
 		return nil, c.errorf(oidc.OpUserinfo, "%w: claims are not the expected JSON", idconnect.ErrMalformed)
 	}
-	if ui.Subject != sub {
+	if ui.Subject != sub && !(c.cfg.AcceptClientIDUserinfoSubject && ui.Subject == c.cfg.ClientID) {
 		return nil, c.errorf(oidc.OpUserinfo, "%w: sub differs from the id_token's", idconnect.ErrSubjectMismatch)
 	}
 	if ui.Issuer != nil && *ui.Issuer != c.cfg.Issuer {
@@ -447,6 +458,21 @@ func (c *Client) userinfo(ctx context.Context, endpoint string, key crypto.Signe
 	}
 	if ui.Audience != nil && !audienceHas(ui.Audience, c.cfg.ClientID) {
 		return nil, c.errorf(oidc.OpUserinfo, "%w: aud does not name this client", idconnect.ErrTokenInvalid)
+	}
+	return payload, nil
+}
+
+// userinfo reads a Singpass Myinfo app's person_info.
+func (c *Client) userinfo(ctx context.Context, endpoint string, key crypto.Signer, accessToken, nonce, sub string) (*idconnect.Result, error) {
+	payload, err := c.fetchUserinfo(ctx, endpoint, key, accessToken, nonce, sub)
+	if err != nil {
+		return nil, err
+	}
+	var ui struct {
+		PersonInfo json.RawMessage `json:"person_info"`
+	}
+	if err := json.Unmarshal(payload, &ui); err != nil {
+		return nil, c.errorf(oidc.OpUserinfo, "%w: claims are not the expected JSON", idconnect.ErrMalformed)
 	}
 	person := []byte(ui.PersonInfo)
 	model, err := myinfo.ParsePerson(person)

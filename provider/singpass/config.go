@@ -15,7 +15,8 @@ import (
 	"github.com/idconnect/idconnect/keyset"
 )
 
-// Issuers of Singpass's FAPI 2.0 API.
+// Issuers of Singpass's FAPI 2.0 API (Corppass's: CorppassStaging and
+// CorppassProduction).
 const (
 	Staging    = "https://stg-id.singpass.gov.sg/fapi"
 	Production = "https://id.singpass.gov.sg/fapi"
@@ -31,7 +32,8 @@ const (
 	DefaultAuthenticationContextType = "APP_AUTHENTICATION_DEFAULT"
 )
 
-// App is the kind of Singpass app the client is registered as.
+// App is the kind of app the client is registered as. Under Corppass,
+// Myinfo is a Myinfo Business app and Login a Corppass Login app.
 type App int
 
 const (
@@ -76,11 +78,15 @@ const (
 // Config configures a Client. Zero values mean the documented defaults.
 type Config struct {
 	// Name is the provider's name in errors and results (default
-	// "singpass").
+	// "singpass", or "corppass" for Corppass).
 	Name string
-	// Issuer is Singpass's issuer identifier: Staging, Production, or an
-	// emulator's. It must be https, except on a loopback host (localhost,
-	// 127.0.0.0/8, ::1) or with AllowInsecureHTTP.
+	// Service is the identity service: Singpass (the zero value) or
+	// Corppass.
+	Service Service
+	// Issuer is the issuer identifier: Staging, Production,
+	// CorppassStaging, CorppassProduction, or an emulator's. It must be
+	// https, except on a loopback host (localhost, 127.0.0.0/8, ::1) or
+	// with AllowInsecureHTTP.
 	Issuer string
 	// AllowInsecureHTTP allows an http issuer and redirect URI on any host.
 	// It MUST NOT be set for real Singpass: tokens and person data would
@@ -107,11 +113,23 @@ type Config struct {
 	App App
 	// Scopes are the data items asked for when a login names none,
 	// without "openid" (always sent first). Default: DefaultMyinfoScopes
-	// or DefaultLoginScopes.
+	// or DefaultLoginScopes; for Corppass DefaultMyinfoBusinessScopes or
+	// DefaultCorppassLoginScopes.
 	Scopes []string
 	// AuthenticationContextType is sent by Login apps (default
-	// APP_AUTHENTICATION_DEFAULT); Myinfo apps must not send it.
+	// APP_AUTHENTICATION_DEFAULT, the only value Corppass has); Myinfo
+	// and Myinfo Business apps must not send it.
 	AuthenticationContextType string
+	// RequireEncryptedUserinfo refuses a Corppass userinfo answer that is
+	// a bare JWS. Corppass documents a JWS while its staging sends a JWE
+	// around one, so by default both are taken (the signature is checked
+	// either way). Singpass's userinfo is always required to be a JWE.
+	RequireEncryptedUserinfo bool
+	// AcceptClientIDUserinfoSubject accepts a Corppass userinfo whose sub
+	// is the client ID instead of the ID token's sub, as Corppass used to
+	// send. Whether production still does is unconfirmed; the data is
+	// still bound to the login by the DPoP-bound access token.
+	AcceptClientIDUserinfoSubject bool
 	// AssertionAudience chooses the client assertion's aud (default the
 	// issuer).
 	AssertionAudience AssertionAudience
@@ -136,8 +154,13 @@ type Config struct {
 func (c *Config) validate() error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf("singpass: "+format, a...)) }
+	prof := c.Service.profile()
+	if prof == nil {
+		add("Service: unknown value %d", int(c.Service))
+		prof = Singpass.profile()
+	}
 	if c.Issuer == "" {
-		add("Issuer is required (singpass.Staging, singpass.Production or an emulator's)")
+		add("Issuer is required (singpass.Staging, singpass.Production, singpass.CorppassStaging, singpass.CorppassProduction or an emulator's)")
 	} else if err := c.checkURL(c.Issuer); err != nil {
 		add("Issuer: %v", err)
 	} else if u, _ := url.Parse(c.Issuer); u.RawQuery != "" {
@@ -172,9 +195,16 @@ func (c *Config) validate() error {
 	if c.AuthenticationContextType != "" {
 		if c.App != Login {
 			add("AuthenticationContextType is for Login apps only")
-		} else if !contextType(c.AuthenticationContextType) {
-			add("AuthenticationContextType: 1 to 64 of A-Z, 0-9 and _")
+		} else if !prof.allowsContextType(c.AuthenticationContextType) {
+			if prof.contextTypes != nil {
+				add("AuthenticationContextType: %s has only %v", prof.label, prof.contextTypes)
+			} else {
+				add("AuthenticationContextType: 1 to 64 of A-Z, 0-9 and _")
+			}
 		}
+	}
+	if !prof.entity && (c.RequireEncryptedUserinfo || c.AcceptClientIDUserinfoSubject) {
+		add("RequireEncryptedUserinfo and AcceptClientIDUserinfoSubject are for Corppass only")
 	}
 	if c.AssertionAudience != AudienceIssuer && c.AssertionAudience != AudienceEndpoint {
 		add("AssertionAudience: unknown value %d", int(c.AssertionAudience))

@@ -1,7 +1,8 @@
 // Package singpass is a Singpass relying party on the FAPI 2.0
 // Authentication API: "Myinfo (v5)" apps, which get verified person data
 // from userinfo, and Singpass "Login" apps, which get the person's identity
-// from the ID token.
+// from the ID token. With Config.Service set to [Corppass] the same client
+// is a Corppass relying party (see "Corppass" below).
 //
 // # Flow
 //
@@ -30,6 +31,40 @@
 // sub_attributes object as signed ({} when absent), Model a *[IDToken],
 // Person the identity number, name, email and mobile number from
 // sub_attributes.
+//
+// # Corppass
+//
+// Corppass runs the same FAPI 2.0 profile; what differs is kept as data in
+// a per-service profile and two small hooks, not in a second client:
+// issuers without /fapi (CorppassStaging, CorppassProduction; endpoints
+// come from discovery as for Singpass, so PAR at /request and
+// /mga/sps/oauth/oauth20/... need no code), default scopes, the single
+// authentication_context_type APP_AUTHENTICATION_DEFAULT (sent by Login
+// apps, never by Myinfo Business apps), and the subject: the ID token's
+// sub is the entity (sub_type "entity", sub_attributes with its UEN,
+// type, name and status) and the person acting for it is act, which must
+// be there. The access token (10 minutes) is used at once and never
+// refreshed.
+//
+// A Corppass Login app's Result has Subject the entity, Entity from
+// sub_attributes, Person from act.sub_attributes, Raw the ID token's sub,
+// sub_type, sub_attributes and act as signed, Model a *[EntityIDToken];
+// when it asks for authinfo or tpauthinfo it also calls userinfo for the
+// roles (Entity.Roles). A Myinfo Business app's Result has Raw the whole
+// verified userinfo, Model a *[Business] (entity_info typed, person_info
+// as a *myinfo.Person, corppass_info, auth_info, tp_auth_info), Entity
+// from the ID token overlaid with entity_info (with provenance), and
+// Person from person_info, act and corppass_info. Each userinfo block may
+// be an object or a JSON string holding it, and so may what is nested in
+// it ([ParseBusinessUserinfo]); anything else is ErrMalformed.
+//
+// Open questions about Corppass (research corppass-fapi.md §12) are
+// settings: Config.RequireEncryptedUserinfo (Corppass documents a bare
+// JWS, staging sends JWE(JWS); both are taken by default, the signature
+// always checked) and Config.AcceptClientIDUserinfoSubject (an older
+// Corppass put the client_id in userinfo's sub). The callback's iss is
+// required only when discovery says it is sent. Corppass logins have no
+// seed sodata (Flatten returns nil).
 //
 // # Keys and secrets
 //

@@ -14,7 +14,13 @@ import (
 // its item, "cpfbalances"). For a Login app it is the asked-for
 // sub_attributes as plain strings under Myinfo's names: user.identity as
 // "uinfin", then "name", "email" and "mobileno".
+//
+// A Corppass login has no sodata (nil): its subject is an entity, which
+// the seed's person shape cannot hold.
 func (c *Client) Flatten(login *idconnect.Login, res *idconnect.Result) (json.RawMessage, error) {
+	if c.prof.entity {
+		return nil, nil
+	}
 	if c.cfg.App == Login {
 		return flattenLogin(login.Attributes, res.Raw)
 	}
