@@ -57,6 +57,9 @@ type serviceConfig struct {
 	// Singpass is the Singpass FAPI configuration; nil when the service
 	// runs no Singpass provider (emulated mode fills it at build time).
 	Singpass *singpassConfig
+	// Corppass is the Corppass FAPI configuration; nil when the service
+	// runs no Corppass provider (emulated mode fills it at build time).
+	Corppass *singpassConfig
 	// SeedAPI is the API behind the seed routes: "v3", "fapi", or "" for
 	// none (a service with neither Myinfo v3 nor Singpass).
 	SeedAPI string
@@ -102,8 +105,10 @@ type serviceConfig struct {
 	Now func() time.Time
 }
 
-// singpassConfig configures the Singpass FAPI provider for real Singpass.
+// singpassConfig configures the FAPI provider for real Singpass or
+// Corppass.
 type singpassConfig struct {
+	Service singpass.Service
 	// Name is the provider's key, in /login/{name} and /callback/{name}.
 	// Singpass's portal refuses redirect URIs that contain "singpass",
 	// so a deployment using the generic routes picks another name.
@@ -113,6 +118,10 @@ type singpassConfig struct {
 	Keys     *keyset.Set
 	App      singpass.App
 	Scopes   []string
+	// RequireEncryptedUserinfo and AcceptClientIDUserinfoSubject are
+	// Corppass's open questions (see provider/singpass.Config).
+	RequireEncryptedUserinfo      bool
+	AcceptClientIDUserinfoSubject bool
 }
 
 // httpLimits are the inbound server's timeouts and header cap.
@@ -153,6 +162,9 @@ var oneidVars = []string{"IDCONNECT_ONEID_ENV", "IDCONNECT_ONEID_ISSUER", "IDCON
 
 // singpassVars are the variables that configure a real Singpass.
 var singpassVars = []string{"IDCONNECT_SINGPASS_ISSUER", "IDCONNECT_SINGPASS_CLIENT_ID", "IDCONNECT_SINGPASS_KEYS"}
+
+// corppassVars are the variables that configure a real Corppass.
+var corppassVars = []string{"IDCONNECT_CORPPASS_ISSUER", "IDCONNECT_CORPPASS_CLIENT_ID"}
 
 // myinfoVars are the variables that switch the service to a real Myinfo,
 // each with the seed's name where the seed had one.
@@ -240,7 +252,11 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	for _, v := range oneidVars {
 		oneidSet = oneidSet || env(v, "", "") != ""
 	}
-	cfg.Emulated = !v3Set && !singpassSet && !oneidSet
+	corppassSet := false
+	for _, v := range corppassVars {
+		corppassSet = corppassSet || env(v, "", "") != ""
+	}
+	cfg.Emulated = !v3Set && !singpassSet && !oneidSet && !corppassSet
 	cfg.MyinfoV3 = v3Set || cfg.Emulated
 	mc := &cfg.Myinfo
 	mc.RedirectURI = cfg.RedirectURL
@@ -270,6 +286,13 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 			errs = append(errs, err)
 		}
 		cfg.Singpass = sp
+	}
+	if corppassSet {
+		cp, err := loadCorppassConfig(env, cfg.RedirectURL)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		cfg.Corppass = cp
 	}
 	if oneidSet {
 		oc, err := loadOneIDConfig(env, cfg.RedirectURL)
@@ -420,12 +443,9 @@ func loadSingpassConfig(env func(name, seedName, def string) string, attributes 
 	if scopes := env("IDCONNECT_SINGPASS_SCOPES", "", ""); scopes != "" {
 		sp.Scopes = strings.FieldsFunc(scopes, func(r rune) bool { return r == ',' || r == ' ' })
 	}
-	if path := env("IDCONNECT_SINGPASS_KEYS", "", ""); path == "" {
-		errs = append(errs, errors.New("IDCONNECT_SINGPASS_KEYS is required: the private key set file from `idconnect keys generate`"))
-	} else if b, err := os.ReadFile(path); err != nil {
-		errs = append(errs, fmt.Errorf("IDCONNECT_SINGPASS_KEYS: %w", err))
-	} else if sp.Keys, err = keyset.Parse(b); err != nil {
-		errs = append(errs, fmt.Errorf("IDCONNECT_SINGPASS_KEYS %s: %w", path, err))
+	var err error
+	if sp.Keys, err = readKeySet("IDCONNECT_SINGPASS_KEYS", env("IDCONNECT_SINGPASS_KEYS", "", "")); err != nil {
+		errs = append(errs, err)
 	}
 	if sp.Keys != nil {
 		if _, err := singpass.New(sp.clientConfig(redirectURL)); err != nil {
@@ -433,6 +453,86 @@ func loadSingpassConfig(env func(name, seedName, def string) string, attributes 
 		}
 	}
 	return sp, errors.Join(errs...)
+}
+
+// readKeySet reads the key set file at path, named by the variable name.
+func readKeySet(name, path string) (*keyset.Set, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%s is required: the private key set file from `idconnect keys generate`", name)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	keys, err := keyset.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", name, path, err)
+	}
+	return keys, nil
+}
+
+// loadCorppassConfig reads the IDCONNECT_CORPPASS_* variables, and checks
+// them by building the client once. The service publishes one JWKS, which
+// Singpass and Corppass may share: IDCONNECT_CORPPASS_KEYS defaults to
+// IDCONNECT_SINGPASS_KEYS, and two different files are refused.
+func loadCorppassConfig(env func(name, seedName, def string) string, redirectURL string) (*singpassConfig, error) {
+	var errs []error
+	cp := &singpassConfig{
+		Service:  singpass.Corppass,
+		Name:     env("IDCONNECT_CORPPASS_NAME", "", "corppass"),
+		ClientID: env("IDCONNECT_CORPPASS_CLIENT_ID", "", ""),
+	}
+	switch issuer := env("IDCONNECT_CORPPASS_ISSUER", "", ""); strings.ToLower(issuer) {
+	case "staging":
+		cp.Issuer = singpass.CorppassStaging
+	case "production":
+		cp.Issuer = singpass.CorppassProduction
+	default:
+		cp.Issuer = issuer
+	}
+	switch app := strings.ToLower(env("IDCONNECT_CORPPASS_APP", "", "myinfo-business")); app {
+	case "myinfo-business":
+		cp.App = singpass.Myinfo
+	case "login":
+		cp.App = singpass.Login
+	default:
+		errs = append(errs, fmt.Errorf("IDCONNECT_CORPPASS_APP %q: want myinfo-business or login", app))
+	}
+	if scopes := env("IDCONNECT_CORPPASS_SCOPES", "", ""); scopes != "" {
+		cp.Scopes = strings.FieldsFunc(scopes, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{
+		{"IDCONNECT_CORPPASS_REQUIRE_ENCRYPTED_USERINFO", &cp.RequireEncryptedUserinfo},
+		{"IDCONNECT_CORPPASS_ACCEPT_CLIENT_ID_SUB", &cp.AcceptClientIDUserinfoSubject},
+	} {
+		switch v := strings.ToLower(env(b.name, "", "false")); v {
+		case "true":
+			*b.dst = true
+		case "false":
+		default:
+			errs = append(errs, fmt.Errorf("%s %q: want true or false", b.name, v))
+		}
+	}
+	path, spPath := env("IDCONNECT_CORPPASS_KEYS", "", ""), env("IDCONNECT_SINGPASS_KEYS", "", "")
+	switch {
+	case path == "":
+		path = spPath
+	case spPath != "" && path != spPath:
+		errs = append(errs, errors.New("IDCONNECT_CORPPASS_KEYS and IDCONNECT_SINGPASS_KEYS name two files, but the service publishes one JWKS: use one key set for both (Singpass and Corppass accept a shared JWKS)"))
+	}
+	var err error
+	if cp.Keys, err = readKeySet("IDCONNECT_CORPPASS_KEYS", path); err != nil {
+		errs = append(errs, err)
+	}
+	if cp.Keys != nil {
+		if _, err := singpass.New(cp.clientConfig(redirectURL)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return cp, errors.Join(errs...)
 }
 
 // loadOneIDConfig reads the IDCONNECT_ONEID_* variables and checks them by
@@ -476,6 +576,7 @@ func loadOneIDConfig(env func(name, seedName, def string) string, redirectURL st
 // the seed routes' redirect URL is its default redirect URI.
 func (sp *singpassConfig) clientConfig(redirectURL string) singpass.Config {
 	return singpass.Config{
+		Service:     sp.Service,
 		Name:        sp.Name,
 		Issuer:      sp.Issuer,
 		ClientID:    sp.ClientID,
@@ -483,6 +584,9 @@ func (sp *singpassConfig) clientConfig(redirectURL string) singpass.Config {
 		RedirectURI: redirectURL,
 		App:         sp.App,
 		Scopes:      sp.Scopes,
+
+		RequireEncryptedUserinfo:      sp.RequireEncryptedUserinfo,
+		AcceptClientIDUserinfoSubject: sp.AcceptClientIDUserinfoSubject,
 	}
 }
 

@@ -32,7 +32,7 @@ import (
 	redisstore "github.com/idconnect/idconnect/store/redis"
 )
 
-const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo v3, Singpass FAPI and OneID emulators with freshly generated keys, not to Singpass or OneID. The people are invented test personas."
+const emulatorNotice = "EMULATOR MODE: this service is talking to its embedded Myinfo v3, Singpass FAPI, Corppass FAPI and OneID emulators with freshly generated keys, not to Singpass, Corppass or OneID. The people and entities are invented test personas."
 
 // serve runs the service until ctx ends.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -88,6 +88,9 @@ type service struct {
 	singpass *singpassemu.Server
 	// oneid is the embedded OneID emulator, nil when configured.
 	oneid *oneidemu.Server
+	// corppass is the embedded Corppass FAPI emulator, nil when
+	// configured.
+	corppass *singpassemu.Server
 	// clientSecret is the embedded emulator's client secret ("" when
 	// configured), kept so that tests can check it never reaches a log.
 	clientSecret idconnect.Secret
@@ -165,7 +168,17 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		}
 		emulators["singpass"] = emu
 		svc.singpass = emu
-		spConfigs = configs
+		// Corppass shares the key set: the service publishes one JWKS.
+		cpEmu, cpConfigs, err := embeddedCorppass(cfg, emuClient, configs[0].Keys)
+		if err != nil {
+			return nil, err
+		}
+		emulators["corppass"] = cpEmu
+		svc.corppass = cpEmu
+		spConfigs = append(configs, cpConfigs...)
+	}
+	if cfg.Corppass != nil {
+		spConfigs = append(spConfigs, cfg.Corppass)
 	}
 	var jwks json.RawMessage
 	var seed string
@@ -382,6 +395,64 @@ func embeddedSingpass(cfg *serviceConfig, client *http.Client) (*singpassemu.Ser
 	}
 	return emu, []*singpassConfig{myinfoApp, loginApp}, nil
 }
+
+// Names of the embedded Corppass providers: a Myinfo Business app and a
+// Corppass Login app of the embedded emulator.
+const (
+	embeddedCorppassBusiness = "corppass"
+	embeddedCorppassLogin    = "corppass-login"
+)
+
+// embeddedCorppass builds the Corppass FAPI emulator served under
+// /emulator/corppass on the service's own origin (its issuer, like
+// Corppass's, has no /fapi; its paths are Corppass's), with the Corppass
+// test entities and two registered apps using keys, the key set the
+// service publishes.
+func embeddedCorppass(cfg *serviceConfig, client *http.Client, keys *keyset.Set) (*singpassemu.Server, []*singpassConfig, error) {
+	public := publicOrigin(cfg.RedirectURL)
+	people, err := personas.Myinfo()
+	if err != nil {
+		return nil, nil, err
+	}
+	entities, err := personas.Corppass()
+	if err != nil {
+		return nil, nil, err
+	}
+	business := &singpassConfig{Service: singpass.Corppass, Name: embeddedCorppassBusiness, ClientID: "idconnect-mib-app", Keys: keys,
+		App: singpass.Myinfo, Scopes: embeddedCorppassScopes}
+	login := &singpassConfig{Service: singpass.Corppass, Name: embeddedCorppassLogin, ClientID: "idconnect-cp-login", Keys: keys,
+		App: singpass.Login, Scopes: append(append([]string{}, singpass.DefaultCorppassLoginScopes...), singpass.ScopeAuthInfo)}
+	var clients []singpassemu.Client
+	for _, c := range []*singpassConfig{business, login} {
+		kind := singpassemu.MyinfoApp
+		if c.App == singpass.Login {
+			kind = singpassemu.LoginApp
+		}
+		clients = append(clients, singpassemu.Client{ID: c.ClientID, Kind: kind, JWKSURL: public + "/.well-known/jwks.json",
+			RedirectURIs: []string{public + "/callback/" + c.Name}, Name: "idconnect demo", Purpose: "Demonstration of idconnect"})
+	}
+	emu, err := singpassemu.New(singpassemu.Config{
+		Service:             singpassemu.Corppass,
+		Issuer:              public + "/emulator/corppass",
+		Personas:            people,
+		Entities:            entities,
+		Clients:             clients,
+		AllowIPRedirectURIs: true, // as for the embedded Singpass
+		HTTPClient:          client,
+		Now:                 cfg.Now,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	business.Issuer, login.Issuer = emu.Issuer(), emu.Issuer()
+	return emu, []*singpassConfig{business, login}, nil
+}
+
+// embeddedCorppassScopes are what the embedded Myinfo Business app asks
+// for: the entity's profile, address, officers and shareholders, the
+// person's identity, name and Corppass email, and the person's roles.
+var embeddedCorppassScopes = append(append([]string{}, singpass.DefaultMyinfoBusinessScopes...),
+	"entity.identity", "corppass.email", "tpauthinfo")
 
 // publicOrigin is the scheme and host of the redirect URL: the base the
 // generic routes (/login/{provider}, /callback/{provider}) are reached at.

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// corppassLogin starts a login at /login/{provider} and walks the
+// embedded Corppass emulator with its persona, entity and consent
+// shortcuts, returning the callback URL it redirected to.
+func corppassLogin(t *testing.T, c *http.Client, base, provider, persona, entity string) string {
+	t.Helper()
+	a := get(t, c, base+"/login/"+provider)
+	var start struct {
+		Message string
+		Data    struct{ URL, State string }
+	}
+	if err := json.Unmarshal([]byte(a.body), &start); err != nil || a.status != http.StatusOK || start.Message != "OK" {
+		t.Fatalf("start %s: %d %s", provider, a.status, a.body)
+	}
+	// Corppass's own authorize path below an issuer without /fapi.
+	if !strings.HasPrefix(start.Data.URL, base+"/emulator/corppass/mga/sps/oauth/oauth20/authorize?") || !strings.Contains(start.Data.URL, "request_uri=") {
+		t.Fatalf("authorization URL %s is not a PAR redirect to the Corppass emulator", start.Data.URL)
+	}
+	q := url.Values{"persona": {persona}, "consent": {"allow"}}
+	if entity != "" {
+		q.Set("entity", entity)
+	}
+	resp := get(t, c, start.Data.URL+"&"+q.Encode())
+	loc := resp.header.Get("Location")
+	if want := base + "/callback/" + provider + "?"; resp.status != http.StatusFound || !strings.HasPrefix(loc, want) {
+		t.Fatalf("authorize: %d to %q, want %s…", resp.status, loc, want)
+	}
+	return loc
+}
+
+// corppassAnswer is the generic callback's answer, the parts these tests
+// read.
+type corppassAnswer struct {
+	Message string
+	Data    struct {
+		Provider, Subject string
+		Person            struct {
+			IDNumber struct{ Value string } `json:"id_number"`
+			Name     struct{ Value string }
+			Email    struct{ Value string }
+		}
+		Entity struct {
+			RegistrationNumber struct{ Value string } `json:"registration_number"`
+			Name               struct{ Value string }
+			Type               struct{ Value string }
+			Status             struct{ Value, Description string }
+			Addresses          []struct {
+				PostalCode string `json:"postal_code"`
+			}
+			Appointments []struct {
+				Holder struct {
+					Kind     string
+					IDNumber struct{ Value string } `json:"id_number"`
+				}
+				Position struct{ Value string }
+			}
+			Shareholders []json.RawMessage
+			Roles        []struct {
+				Role       string
+				ThirdParty bool   `json:"third_party"`
+				ClientID   string `json:"client_id"`
+			}
+		}
+		Sodata json.RawMessage
+	}
+}
+
+func finishCorppass(t *testing.T, c *http.Client, cb string) corppassAnswer {
+	t.Helper()
+	done := get(t, c, cb)
+	var body corppassAnswer
+	if err := json.Unmarshal([]byte(done.body), &body); err != nil || done.status != http.StatusOK || body.Message != "OK" {
+		t.Fatalf("callback: %d %s", done.status, done.body)
+	}
+	return body
+}
+
+// A Corppass Login app through the service and the embedded emulator: the
+// subject is the entity, the person acting is in the result's person, the
+// roles come from userinfo's auth_info. Expected values are hand-typed
+// from emulator/personas/corppass.
+func TestEndToEndCorppassLogin(t *testing.T) {
+	ts, _ := startService(t, nil)
+	c := browserClient(t)
+	// Ong Kai Xiang acts for two entities: entity= picks his sole
+	// proprietorship.
+	body := finishCorppass(t, c, corppassLogin(t, c, ts.URL, "corppass-login", "S8214727F", "53312345K"))
+	d := body.Data
+	if d.Provider != "corppass-login" || d.Subject != "53312345K" || d.Entity.RegistrationNumber.Value != "53312345K" ||
+		d.Entity.Name.Value != "ONG KAI XIANG TRADING" || d.Entity.Status.Value != "Registered" {
+		t.Fatalf("entity: %+v", d)
+	}
+	if d.Person.IDNumber.Value != "S8214727F" || d.Person.Name.Value != "ONG KAI XIANG" {
+		t.Fatalf("person: %+v", d.Person)
+	}
+	if len(d.Entity.Roles) != 1 || d.Entity.Roles[0].Role != "Admin" {
+		t.Fatalf("roles: %+v", d.Entity.Roles)
+	}
+	if d.Sodata != nil {
+		t.Errorf("an entity login has no sodata: %s", d.Sodata)
+	}
+}
+
+// A Myinfo Business app: entity_info, person_info, corppass_info,
+// auth_info and tp_auth_info, each sent by the emulator as a JSON string,
+// arrive typed and normalised.
+func TestEndToEndCorppassMyinfoBusiness(t *testing.T) {
+	ts, _ := startService(t, nil)
+	c := browserClient(t)
+	body := finishCorppass(t, c, corppassLogin(t, c, ts.URL, "corppass", "T0163548J", ""))
+	d := body.Data
+	e := d.Entity
+	if d.Subject != "201834567M" || e.Name.Value != "MERLION HARBOUR LOGISTICS PTE. LTD." || e.Type.Value != "LC" ||
+		e.Status.Value != "R" || e.Status.Description != "REGISTERED" {
+		t.Fatalf("entity: %+v", e)
+	}
+	if len(e.Addresses) != 1 || e.Addresses[0].PostalCode != "117439" {
+		t.Errorf("addresses: %+v", e.Addresses)
+	}
+	if len(e.Appointments) != 3 || e.Appointments[1].Holder.IDNumber.Value != "T0163548J" || e.Appointments[2].Holder.Kind != "entity" {
+		t.Errorf("appointments: %+v", e.Appointments)
+	}
+	if len(e.Shareholders) != 3 {
+		t.Errorf("shareholders: %d", len(e.Shareholders))
+	}
+	if len(e.Roles) != 2 || e.Roles[0].Role != "Viewer" || !e.Roles[1].ThirdParty || e.Roles[1].ClientID != "53312345K" {
+		t.Errorf("roles: %+v", e.Roles)
+	}
+	if d.Person.IDNumber.Value != "T0163548J" || d.Person.Name.Value != "ARUN KUMAR S/O SELVARAJ" ||
+		d.Person.Email.Value != "arun@merlionharbour.example" {
+		t.Errorf("person: %+v", d.Person)
+	}
+
+	// The deregistered company, for its last director.
+	body = finishCorppass(t, c, corppassLogin(t, c, ts.URL, "corppass", "S9164083Z", ""))
+	if body.Data.Subject != "200912345D" || body.Data.Entity.Status.Value != "D" || len(body.Data.Entity.Roles) != 0 {
+		t.Errorf("deregistered entity: %+v", body.Data.Entity)
+	}
+}
+
+// persona= alone is refused for a person acting for several entities: the
+// emulator says which entity= values there are.
+func TestEndToEndCorppassAmbiguousPersona(t *testing.T) {
+	ts, _ := startService(t, nil)
+	c := browserClient(t)
+	a := get(t, c, ts.URL+"/login/corppass")
+	var start struct{ Data struct{ URL string } }
+	if err := json.Unmarshal([]byte(a.body), &start); err != nil {
+		t.Fatal(err)
+	}
+	page := get(t, c, start.Data.URL+"&persona=S8214727F&consent=allow")
+	if page.status != http.StatusBadRequest || !strings.Contains(page.body, "201834567M, 53312345K") {
+		t.Fatalf("%d %s", page.status, page.body)
+	}
+}
