@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/idconnect/idconnect"
@@ -168,11 +169,11 @@ func (s *Server) loginError(w http.ResponseWriter, r *http.Request, provider str
 }
 
 // callbackError is loginError for a provider's redirect: with a return URL
-// the browser goes back to the application with the error's code (a fixed
-// word, nothing personal), since the application, not this service, talks
-// to the person.
-func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, provider string, err error) {
-	if s.returnURL == nil {
+// (to) the browser goes back to the application with the error's code (a
+// fixed word, nothing personal), since the application, not this service,
+// talks to the person.
+func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, provider string, err error, to *url.URL) {
+	if to == nil {
 		s.loginError(w, r, provider, err)
 		return
 	}
@@ -181,7 +182,7 @@ func (s *Server) callbackError(w http.ResponseWriter, r *http.Request, provider 
 		return
 	}
 	s.countFailed(provider, err)
-	s.redirectToApp(w, "error", a.code)
+	redirectToApp(w, to, "error", a.code)
 }
 
 // writeJSON answers v as JSON. URLs keep their "&" literally, as the seed

@@ -488,6 +488,8 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		c.JWKS = json.RawMessage(`{"keys":[]}`)
 		c.ReturnURL = "https://app.example/done"
 		c.APIKey = "k"
+		c.Demo = http.NotFoundHandler()
+		c.DemoReturnURL = "https://rp.example/demo/return"
 	})
 	rec := ts.do("GET", "/openapi.json", "", nil)
 	var doc struct {

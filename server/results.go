@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -84,9 +85,9 @@ func decodeResultMark(b []byte) (resultMark, bool) {
 }
 
 // handOff keeps data sealed for one fetch by the application's backend
-// and redirects the browser to the return URL with the handle. The URL
+// and redirects the browser to the return URL to with the handle. The URL
 // carries the handle only: nothing personal.
-func (s *Server) handOff(w http.ResponseWriter, r *http.Request, data finishData) error {
+func (s *Server) handOff(w http.ResponseWriter, r *http.Request, data finishData, to *url.URL) error {
 	plain, err := json.Marshal(data)
 	if err != nil {
 		return err
@@ -105,14 +106,14 @@ func (s *Server) handOff(w http.ResponseWriter, r *http.Request, data finishData
 	if err := s.results.Put(r.Context(), markKey, mark.encode(), mark.expires); err != nil {
 		return fmt.Errorf("server: keeping result mark: %w", err)
 	}
-	s.redirectToApp(w, "result", handle)
+	redirectToApp(w, to, "result", handle)
 	return nil
 }
 
-// redirectToApp sends the browser to the return URL with one parameter
+// redirectToApp sends the browser to the return URL to with one parameter
 // added (the result handle, or an error code).
-func (s *Server) redirectToApp(w http.ResponseWriter, name, value string) {
-	u := *s.returnURL
+func redirectToApp(w http.ResponseWriter, to *url.URL, name, value string) {
+	u := *to
 	q := u.Query()
 	q.Set(name, value)
 	u.RawQuery = q.Encode()

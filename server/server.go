@@ -87,7 +87,7 @@ type Config struct {
 	// ResultTTL. It must be an absolute http(s) URL.
 	ReturnURL string
 	// APIKey authenticates the backend's result fetches (Authorization:
-	// Bearer). Required with ReturnURL.
+	// Bearer). Required with ReturnURL or Demo.
 	APIKey idconnect.Secret
 	// Results keeps handed-off results until their fetch; nil means a
 	// store.Memory of 64 MiB. Values reach it sealed with ResultKey.
@@ -97,6 +97,24 @@ type Config struct {
 	// key for this process, which does for one instance with a memory
 	// store, not for a shared store.
 	ResultKey []byte
+
+	// Demo is an application served by this process at GET / and under
+	// /demo/ (package server/demo), standing in for the application that a
+	// real deployment puts in front of idconnect; nil serves a one-button
+	// home page. Logins it starts at /demo/login/{provider} come back to
+	// /demo/callback/{provider}, and their results reach it only through
+	// the result handoff: a redirect to DemoReturnURL with a one-time
+	// handle (or an error code), which its backend redeems at
+	// /results/{handle} with APIKey. Demo needs PublicURL, APIKey and
+	// DemoReturnURL; logins at /login/{provider} are unaffected.
+	Demo http.Handler
+	// DemoReturnURL is the demo application's return route, an absolute
+	// http(s) URL.
+	DemoReturnURL string
+	// DemoLogins are the options of demo logins by provider: the data items
+	// the demo's form asks for, and its purpose. A provider not listed
+	// gets its configured defaults.
+	DemoLogins map[string]idconnect.StartOptions
 
 	// Metrics receive the service's metrics and are served at /metrics;
 	// nil means a fresh set (see NewMetrics).
@@ -123,7 +141,10 @@ type Server struct {
 	patterns []string
 
 	returnURL *url.URL
-	apiKey    idconnect.Secret
+	// demoReturn is where demo logins are handed off; nil without Demo.
+	demoReturn *url.URL
+	demoLogins map[string]idconnect.StartOptions
+	apiKey     idconnect.Secret
 	// results keeps handed-off results, sealed; resultsInner is the
 	// store beneath the seal, whose readiness /readyz checks.
 	results      store.Store
@@ -158,12 +179,25 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.documents = s.metrics.Store("documents", s.documents)
 	if cfg.ReturnURL != "" {
-		u, err := url.Parse(cfg.ReturnURL)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Fragment != "" {
-			return nil, errors.New("server: ReturnURL must be an absolute http(s) URL without a fragment")
+		u, err := parseReturnURL(cfg.ReturnURL)
+		if err != nil {
+			return nil, fmt.Errorf("server: ReturnURL %w", err)
 		}
+		s.returnURL = u
+	}
+	if cfg.Demo != nil {
+		if s.public == "" {
+			return nil, errors.New("server: Demo needs PublicURL")
+		}
+		u, err := parseReturnURL(cfg.DemoReturnURL)
+		if err != nil {
+			return nil, fmt.Errorf("server: DemoReturnURL %w", err)
+		}
+		s.demoReturn, s.demoLogins = u, cfg.DemoLogins
+	}
+	if s.returnURL != nil || s.demoReturn != nil {
 		if len(cfg.APIKey) == 0 {
-			return nil, errors.New("server: APIKey is required with ReturnURL")
+			return nil, errors.New("server: APIKey is required with ReturnURL or Demo")
 		}
 		key := cfg.ResultKey
 		if key == nil {
@@ -172,12 +206,13 @@ func New(cfg Config) (*Server, error) {
 				return nil, err
 			}
 		}
-		s.returnURL, s.apiKey = u, cfg.APIKey
+		s.apiKey = cfg.APIKey
 		inner := cfg.Results
 		if inner == nil {
 			inner = &store.Memory{MaxBytes: 64 << 20, Now: cfg.Now}
 		}
 		s.resultsInner = s.metrics.Store("results", inner)
+		var err error
 		if s.results, err = store.NewSealed(s.resultsInner, key); err != nil {
 			return nil, fmt.Errorf("server: ResultKey: %w", err)
 		}
@@ -208,8 +243,12 @@ func New(cfg Config) (*Server, error) {
 		s.route("/callback/{provider}", s.getOnly(s.finish))
 		s.route("/documents/{handle}", s.getOnly(s.document))
 	}
-	if s.returnURL != nil {
+	if s.results != nil {
 		s.route("/results/{handle}", s.getOnly(s.result))
+	}
+	if cfg.Demo != nil {
+		s.route("/demo/login/{provider}", s.getOnly(s.demoLogin))
+		s.route("/demo/callback/{provider}", s.getOnly(s.demoFinish))
 	}
 	if s.jwks != nil {
 		s.route("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +263,14 @@ func New(cfg Config) (*Server, error) {
 	s.route("GET /readyz", s.readyz)
 	s.route("GET /metrics", s.metrics.Handler().ServeHTTP)
 	s.route("GET /openapi.json", serveOpenAPI)
-	s.route("GET /{$}", s.home)
+	if cfg.Demo != nil {
+		// The application's own routes (its page, files and backend) are
+		// not this service's API.
+		s.route("GET /{$}", cfg.Demo.ServeHTTP)
+		s.mux.Handle("/demo/", cfg.Demo)
+	} else {
+		s.route("GET /{$}", s.home)
+	}
 	for name, h := range cfg.Emulators {
 		prefix := "/emulator/" + name
 		s.mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
@@ -403,30 +449,36 @@ type finishData struct {
 // or with a return URL, a redirect there with a result handle.
 func (s *Server) finish(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("provider")
+	s.finishTo(w, r, name, s.returnURL)
+}
+
+// finishTo finishes the named provider's login and delivers its result:
+// to the browser, or with to, through a handoff to that return URL.
+func (s *Server) finishTo(w http.ResponseWriter, r *http.Request, name string, to *url.URL) {
 	cb, err := idconnect.ParseCallback(r.URL.Query())
 	if err != nil {
-		s.callbackError(w, r, name, err)
+		s.callbackError(w, r, name, err, to)
 		return
 	}
 	login, res, err := s.flow.Finish(r.Context(), name, cb, s.flow.BrowserSecret(r))
 	if err != nil {
-		s.callbackError(w, r, name, err)
+		s.callbackError(w, r, name, err, to)
 		return
 	}
-	s.deliver(w, r, name, login, res)
+	s.deliver(w, r, name, login, res, to)
 }
 
 // deliver answers a finished login: to the browser as JSON, or with a
-// return URL, to the application's backend through a result handle.
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, name string, login *idconnect.Login, res *idconnect.Result) {
-	data, err := s.resultData(r, name, login, res, s.returnURL != nil)
+// return URL (to), to the application's backend through a result handle.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, name string, login *idconnect.Login, res *idconnect.Result, to *url.URL) {
+	data, err := s.resultData(r, name, login, res, to != nil)
 	if err != nil {
-		s.callbackError(w, r, name, err)
+		s.callbackError(w, r, name, err, to)
 		return
 	}
-	if s.returnURL != nil {
-		if err := s.handOff(w, r, data); err != nil {
-			s.callbackError(w, r, name, err)
+	if to != nil {
+		if err := s.handOff(w, r, data, to); err != nil {
+			s.callbackError(w, r, name, err, to)
 			return
 		}
 		s.countFinished(name)
@@ -443,18 +495,13 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, name string, lo
 // the code to the person route. With a return URL it finishes the login at
 // once and hands the result off instead, as the generic callback does.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
-	cb, err := idconnect.ParseCallback(r.URL.Query())
-	if err != nil {
-		s.callbackError(w, r, s.seed, err)
+	if s.returnURL != nil {
+		s.finishTo(w, r, s.seed, s.returnURL)
 		return
 	}
-	if s.returnURL != nil {
-		login, res, err := s.flow.Finish(r.Context(), s.seed, cb, s.flow.BrowserSecret(r))
-		if err != nil {
-			s.callbackError(w, r, s.seed, err)
-			return
-		}
-		s.deliver(w, r, s.seed, login, res)
+	cb, err := idconnect.ParseCallback(r.URL.Query())
+	if err != nil {
+		s.loginError(w, r, s.seed, err)
 		return
 	}
 	_, err = s.flow.Callback(r.Context(), s.seed, cb, s.flow.BrowserSecret(r))

@@ -98,6 +98,9 @@ type serviceConfig struct {
 	RedisURL idconnect.Secret
 	// LogFormat is "text" or "json".
 	LogFormat string
+	// Demo is IDCONNECT_DEMO: the demo application at GET /. It defaults
+	// to on with the embedded emulators and off with real providers.
+	Demo bool
 
 	// Now is the clock of the Flow, the store, the limiter, the provider
 	// client and the embedded emulator: one clock for all. Tests set it;
@@ -257,6 +260,14 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 		corppassSet = corppassSet || env(v, "", "") != ""
 	}
 	cfg.Emulated = !v3Set && !singpassSet && !oneidSet && !corppassSet
+	switch v := strings.ToLower(env("IDCONNECT_DEMO", "", "")); v {
+	case "":
+		cfg.Demo = cfg.Emulated
+	case "on", "off":
+		cfg.Demo = v == "on"
+	default:
+		errs = append(errs, fmt.Errorf("IDCONNECT_DEMO %q: want on or off", v))
+	}
 	cfg.MyinfoV3 = v3Set || cfg.Emulated
 	mc := &cfg.Myinfo
 	mc.RedirectURI = cfg.RedirectURL

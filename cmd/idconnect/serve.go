@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"github.com/idconnect/idconnect/ratelimit"
 	"github.com/idconnect/idconnect/ratelimit/redislimit"
 	"github.com/idconnect/idconnect/server"
+	"github.com/idconnect/idconnect/server/demo"
 	"github.com/idconnect/idconnect/store"
 	redisstore "github.com/idconnect/idconnect/store/redis"
 )
@@ -235,6 +237,14 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		CookieKey:    cfg.CookieKey,
 		Now:          cfg.Now,
 	}
+	demoCfg, err := demoApp(cfg, svc.notice, log, listenAddr, providers)
+	if err != nil {
+		return nil, err
+	}
+	apiKey := cfg.APIKey
+	if demoCfg.app != nil {
+		apiKey = demoCfg.apiKey
+	}
 	srv, err := server.New(server.Config{
 		Flow:           flow,
 		SeedProvider:   seed,
@@ -248,8 +258,11 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		Documents:      shared.documents,
 		ClientIPHeader: cfg.ClientIPHeader,
 		ReturnURL:      cfg.ReturnURL,
-		APIKey:         cfg.APIKey,
+		APIKey:         apiKey,
 		ResultKey:      cfg.ResultKey,
+		Demo:           demoCfg.app,
+		DemoReturnURL:  demoCfg.returnURL,
+		DemoLogins:     demoCfg.logins,
 		Metrics:        metrics,
 		Now:            cfg.Now,
 	})
@@ -258,6 +271,64 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	}
 	svc.handler, svc.server = srv, srv
 	return svc, nil
+}
+
+// demoWiring is the demo application and what the server needs of it.
+type demoWiring struct {
+	app       http.Handler // nil when the demo is off
+	apiKey    idconnect.Secret
+	returnURL string
+	logins    map[string]idconnect.StartOptions
+}
+
+// demoApp builds the demo application (IDCONNECT_DEMO) for the providers
+// the service runs. It is this service's application: it receives results
+// through the handoff and fetches them from /results/{handle} with the API
+// key (IDCONNECT_API_KEY when set, else a random key made here) over HTTP,
+// reaching this process at its public URL.
+func demoApp(cfg *serviceConfig, notice string, log *slog.Logger, listenAddr string, providers map[string]idconnect.Provider) (demoWiring, error) {
+	if !cfg.Demo {
+		return demoWiring{}, nil
+	}
+	w := demoWiring{apiKey: cfg.APIKey, logins: map[string]idconnect.StartOptions{}}
+	if w.apiKey == "" {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return w, err
+		}
+		w.apiKey = idconnect.Secret(base64.RawURLEncoding.EncodeToString(raw))
+	}
+	var buttons []demo.Provider
+	for _, p := range demo.StandardProviders() {
+		if _, ok := providers[p.Name]; ok {
+			buttons = append(buttons, p)
+			w.logins[p.Name] = idconnect.StartOptions{Attributes: p.Attributes, Purpose: p.Purpose}
+		}
+	}
+	if len(buttons) == 0 {
+		return w, errors.New("IDCONNECT_DEMO is on, but none of the demo's providers (myinfo, singpass, oneid) is configured")
+	}
+	self, err := selfTransport(cfg.RedirectURL, listenAddr)
+	if err != nil {
+		return w, err
+	}
+	public := publicOrigin(cfg.RedirectURL)
+	w.returnURL = public + demo.ReturnPath
+	app, err := demo.New(demo.Config{
+		ServiceURL:   public,
+		APIKey:       w.apiKey,
+		HTTPClient:   &http.Client{Timeout: cfg.ProviderTimeout, Transport: self},
+		Providers:    buttons,
+		Notice:       notice,
+		SecureCookie: cfg.SecureCookie,
+		Logger:       log,
+		Now:          cfg.Now,
+	})
+	if err != nil {
+		return w, err
+	}
+	w.app = app
+	return w, nil
 }
 
 // state is where the service keeps what outlives one request: pending
@@ -335,8 +406,9 @@ func embeddedOneID(cfg *serviceConfig) (*oneidemu.Server, *oneid.Config, error) 
 	emu, err := oneidemu.New(oneidemu.Config{
 		Issuer:   c.Issuer,
 		Personas: people,
-		Clients:  []oneidemu.Client{{ID: c.ClientID, Secret: c.ClientSecret.Reveal(), RedirectURIs: []string{c.RedirectURI}}},
-		Now:      cfg.Now,
+		Clients: []oneidemu.Client{{ID: c.ClientID, Secret: c.ClientSecret.Reveal(), Name: "idconnect demo",
+			RedirectURIs: []string{c.RedirectURI, public + "/demo/callback/oneid"}}},
+		Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -375,10 +447,10 @@ func embeddedSingpass(cfg *serviceConfig, client *http.Client) (*singpassemu.Ser
 		Issuer:   public + "/emulator/singpass",
 		Personas: people,
 		Clients: []singpassemu.Client{
-			{ID: myinfoApp.ClientID, Kind: singpassemu.MyinfoApp, JWKSURL: public + "/.well-known/jwks.json",
-				RedirectURIs: []string{cfg.RedirectURL, public + "/callback/" + myinfoApp.Name}, Name: "idconnect demo", Purpose: "Demonstration of idconnect"},
+			{ID: myinfoApp.ClientID, Kind: singpassemu.MyinfoApp, JWKSURL: public + "/.well-known/jwks.json", Name: "idconnect demo",
+				Purpose: "Demonstration of idconnect", RedirectURIs: []string{cfg.RedirectURL, public + "/callback/" + myinfoApp.Name, public + "/demo/callback/" + myinfoApp.Name}},
 			{ID: loginApp.ClientID, Kind: singpassemu.LoginApp, JWKSURL: public + "/.well-known/jwks.json",
-				RedirectURIs: []string{cfg.RedirectURL, public + "/callback/" + loginApp.Name}, Name: "idconnect demo"},
+				RedirectURIs: []string{cfg.RedirectURL, public + "/callback/" + loginApp.Name, public + "/demo/callback/" + loginApp.Name}, Name: "idconnect demo"},
 		},
 		// Developers run the service at http://127.0.0.1:PORT as often as
 		// at http://localhost:PORT; the portal's rule against IP hosts is
@@ -535,7 +607,7 @@ func embeddedMyinfo(cfg *serviceConfig, mc *myinfo.Config) (*myinfoemu.Server, e
 		ClientID:        mc.ClientID,
 		ClientSecret:    mc.ClientSecret.Reveal(),
 		ClientPublicKey: &clientKey.PublicKey,
-		RedirectURIs:    []string{cfg.RedirectURL, publicOrigin(cfg.RedirectURL) + "/callback/myinfo"},
+		RedirectURIs:    []string{cfg.RedirectURL, publicOrigin(cfg.RedirectURL) + "/callback/myinfo", publicOrigin(cfg.RedirectURL) + "/demo/callback/myinfo"},
 		SigningKey:      providerKey,
 		PublicURL:       public,
 	})

@@ -1,0 +1,120 @@
+package demo
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func newApp(t *testing.T) *App {
+	t.Helper()
+	a, err := New(Config{ServiceURL: "http://127.0.0.1:1", APIKey: "k", Providers: StandardProviders()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// The page runs no inline script or style and allows nothing inline: its
+// script and style are files of its own origin.
+func TestPageHasNoInlineCode(t *testing.T) {
+	a := newApp(t)
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	body, csp := rec.Body.String(), rec.Header().Get("Content-Security-Policy")
+	if rec.Code != http.StatusOK || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+		t.Fatalf("GET /: %d, CSP %q", rec.Code, csp)
+	}
+	if m := regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]+</script>|<style|\son[a-z]+=|javascript:`).FindString(body); m != "" {
+		t.Errorf("inline code in the page: %q", m)
+	}
+	for _, p := range StandardProviders() {
+		if !strings.Contains(body, `data-provider="`+p.Name+`"`) || !strings.Contains(body, ">"+p.Button+"</button>") {
+			t.Errorf("no button for %s", p.Name)
+		}
+	}
+	// Every control has a label.
+	for _, id := range regexp.MustCompile(`<(?:input|textarea) id="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+		if !strings.Contains(body, `<label for="`+id[1]+`">`) {
+			t.Errorf("control %s has no label", id[1])
+		}
+	}
+	for _, file := range []string{"/demo/assets/app.js", "/demo/assets/app.css"} {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest("GET", file, nil))
+		if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
+			t.Errorf("%s: %d", file, rec.Code)
+		}
+	}
+}
+
+// A section is shown only when one of its providers is configured.
+func TestSectionsFollowProviders(t *testing.T) {
+	a, err := New(Config{ServiceURL: "http://127.0.0.1:1", APIKey: "k", Providers: StandardProviders()[2:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(a.page)
+	if strings.Contains(page, `data-section="sg"`) || !strings.Contains(page, `data-section="uk"`) {
+		t.Error("with OneID alone, the page should show the UK section only")
+	}
+}
+
+func TestNewChecksConfig(t *testing.T) {
+	good := StandardProviders()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no service URL", Config{APIKey: "k", Providers: good}, "ServiceURL"},
+		{"no API key", Config{ServiceURL: "http://x", Providers: good}, "APIKey"},
+		{"no providers", Config{ServiceURL: "http://x", APIKey: "k"}, "Providers"},
+		{"unknown section", Config{ServiceURL: "http://x", APIKey: "k", Providers: []Provider{{Name: "p", Button: "P", Section: "nope"}}}, "section"},
+		{"twice", Config{ServiceURL: "http://x", APIKey: "k", Providers: append(good, good[0])}, "twice"},
+	} {
+		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error naming %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+// Each failure the person can meet has its own message; a code that is
+// not a code is not echoed.
+func TestMessages(t *testing.T) {
+	seen := map[string]string{}
+	for _, code := range []string{"CONSENT_DENIED", "LOGIN_EXPIRED", "LOGIN_UNKNOWN", "NOT_STARTED", "TOO_MANY_LOGINS", "PROVIDER_UNAVAILABLE"} {
+		m := messageFor(code)
+		if m.Title == "" || m.Text == "" || m.Code != code {
+			t.Errorf("%s: %+v", code, m)
+		}
+		if other, dup := seen[m.Title]; dup {
+			t.Errorf("%s and %s share the title %q", code, other, m.Title)
+		}
+		seen[m.Title] = code
+	}
+	if messageFor("NOT_STARTED").Retry || !messageFor("CONSENT_DENIED").Retry {
+		t.Error("retry offered where it cannot help, or not where it can")
+	}
+	if m := messageFor("<script>alert(1)</script>"); m.Code != "?" {
+		t.Errorf("junk code echoed: %q", m.Code)
+	}
+}
+
+// Begin accepts only a configured provider, and the return route
+// redeems nothing for a browser that began no login.
+func TestBeginAndReturnRefuse(t *testing.T) {
+	a := newApp(t)
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, httptest.NewRequest("POST", BeginPath, strings.NewReader(`{"provider":"nope"}`)))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("begin with an unknown provider: %d", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	a.ServeHTTP(rec, httptest.NewRequest("GET", BeginPath, nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET begin: %d", rec.Code)
+	}
+}
