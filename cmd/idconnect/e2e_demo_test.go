@@ -66,12 +66,27 @@ func demoLogin(t *testing.T, c *http.Client, base, provider, extra string) demoV
 	if a = get(t, c, ret); a.status != http.StatusSeeOther || a.header.Get("Location") != "/#form" {
 		t.Fatalf("demo return: %d to %q", a.status, a.header.Get("Location"))
 	}
-	a = get(t, c, base+"/demo/result")
-	var v demoView
-	if err := json.Unmarshal([]byte(a.body), &v); err != nil || a.status != http.StatusOK {
+	return demoResult(t, c, base, provider)
+}
+
+// demoResult is the page's view of the provider's section.
+func demoResult(t *testing.T, c *http.Client, base, provider string) demoView {
+	t.Helper()
+	a := get(t, c, base+"/demo/result")
+	var out struct{ Views []demoView }
+	if err := json.Unmarshal([]byte(a.body), &out); err != nil || a.status != http.StatusOK {
 		t.Fatalf("/demo/result: %d %s", a.status, a.body)
 	}
-	return v
+	for _, v := range out.Views {
+		if v.Provider == provider {
+			return v
+		}
+	}
+	if len(out.Views) == 1 {
+		return out.Views[0]
+	}
+	t.Fatalf("/demo/result has no view for %s: %s", provider, a.body)
+	return demoView{}
 }
 
 // item reads a Myinfo item's member (value, code, desc) from a persona
@@ -316,13 +331,12 @@ func TestEndToEndDemoIgnoresForeignHandle(t *testing.T) {
 	}
 	victim := browserClient(t)
 	get(t, victim, ret)
-	var v demoView
-	json.Unmarshal([]byte(get(t, victim, ts.URL+"/demo/result").body), &v)
+	v := demoResult(t, victim, ts.URL, "")
 	if v.State != "error" || v.Message == nil || v.Message.Code != "NOT_STARTED" || len(v.Fields) != 0 {
 		t.Fatalf("foreign handle: %+v", v)
 	}
 	get(t, owner, ret)
-	json.Unmarshal([]byte(get(t, owner, ts.URL+"/demo/result").body), &v)
+	v = demoResult(t, owner, ts.URL, "myinfo")
 	if v.State != "filled" || v.Fields["sg-name"].Value != "ANDY LAU" {
 		t.Fatalf("the owner's result: %+v", v)
 	}
@@ -377,5 +391,19 @@ func TestEndToEndDemoWithConfiguredHandoff(t *testing.T) {
 	a := get(t, c, oneidStart(t, c, ts.URL)+"&persona=janet-davidson&consent=allow")
 	if loc := get(t, c, a.header.Get("Location")).header.Get("Location"); !strings.HasPrefix(loc, "http://127.0.0.1:9/app/done?result=") {
 		t.Fatalf("generic callback went to %q", loc)
+	}
+}
+
+// Each section keeps what its last login brought: a OneID login after a
+// Myinfo one leaves the Singapore section filled.
+func TestEndToEndDemoKeepsEachSection(t *testing.T) {
+	ts, _ := startService(t, nil)
+	c := browserClient(t)
+	demoLogin(t, c, ts.URL, "myinfo", "persona=S6005048A&consent=allow")
+	if v := demoLogin(t, c, ts.URL, "oneid", "persona=ruby-okafor&consent=allow"); v.Fields["uk-over18"].Value != "Under 18" {
+		t.Errorf("OneID view %+v", v)
+	}
+	if v := demoResult(t, c, ts.URL, "myinfo"); v.State != "filled" || v.Fields["sg-name"].Value != "ANDY LAU" {
+		t.Errorf("after OneID, the Singapore section is %+v", v)
 	}
 }

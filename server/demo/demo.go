@@ -113,11 +113,11 @@ type App struct {
 	order    []string            // session keys, oldest first
 }
 
-// session is one browser's state in the demo: the login it began and the
-// form's values (or message) of the last login that came back.
+// session is one browser's state in the demo: the login it began and,
+// for each section, the values (or message) of its last login.
 type session struct {
 	provider string // of the login begun, "" when none is pending
-	view     *view
+	views    map[string]*view
 	expires  time.Time
 }
 
@@ -289,7 +289,12 @@ func (a *App) ret(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.update(key, func(s *session) { s.view = v })
+	a.update(key, func(s *session) {
+		if s.views == nil {
+			s.views = map[string]*view{}
+		}
+		s.views[v.Section] = v
+	})
 	http.Redirect(w, r, "/#form", http.StatusSeeOther)
 }
 
@@ -331,17 +336,26 @@ func (a *App) redeem(ctx context.Context, provider, handle string) *view {
 	return a.formView(a.providers[provider], &env.Data)
 }
 
-// result answers the page with the session's view: the form's values, a
-// message, or {"state":"empty"}.
+// result answers the page with the session's views, one for each section
+// a login came back for (its values or its message), in page order:
+// {"views":[…]}.
 func (a *App) result(w http.ResponseWriter, r *http.Request) {
-	var v *view
+	out := struct {
+		Views []*view `json:"views"`
+	}{Views: []*view{}}
 	if key, ok := a.sessionKey(r); ok {
-		a.update(key, func(s *session) { v = s.view })
+		a.update(key, func(s *session) {
+			for _, sec := range a.sections {
+				if v := s.views[sec.ID]; v != nil {
+					out.Views = append(out.Views, v)
+				}
+			}
+			if v := s.views[""]; v != nil { // a message for no section
+				out.Views = append(out.Views, v)
+			}
+		})
 	}
-	if v == nil {
-		v = &view{State: "empty"}
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, out)
 }
 
 // cookieName is the session cookie's name: __Host- under https.

@@ -5,7 +5,7 @@ import "github.com/idconnect/idconnect"
 // view is what the page receives from ResultPath: the values of one
 // section after a login, or the message of a failed one.
 type view struct {
-	// State is "filled", "error" or "empty" (no login came back yet).
+	// State is "filled" or "error".
 	State    string `json:"state"`
 	Provider string `json:"provider,omitempty"`
 	// Button is the provider's button label, for the retry button.

@@ -114,17 +114,19 @@
     heading.focus();
   }
 
+  // load shows what came back for each section: its values, or the
+  // message of a failed login.
   async function load() {
     const got = await getJSON('/demo/result');
-    if (!got.ok || !got.body) { return; }
-    const v = got.body;
-    if (v.state === 'filled') {
-      fill(v);
-    } else if (v.state === 'error' && v.message) {
-      const section = v.section || document.querySelector('[data-section]').dataset.section;
-      showMessage(section, v.message, v.provider, v.button);
-    }
-    document.body.dataset.state = v.state;
+    if (!got.ok || !got.body || !got.body.views) { return; }
+    got.body.views.forEach(function (v) {
+      if (v.state === 'filled') {
+        fill(v);
+      } else if (v.state === 'error' && v.message) {
+        const section = v.section || document.querySelector('[data-section]').dataset.section;
+        showMessage(section, v.message, v.provider, v.button);
+      }
+    });
   }
 
   document.addEventListener('DOMContentLoaded', function () {
@@ -135,6 +137,7 @@
       e.preventDefault();
       $('submit-status').textContent = 'This is a demo: nothing was sent.';
     });
-    load().catch(function () { document.body.dataset.state = 'failed'; });
+    load().then(function () { document.body.dataset.loaded = 'true'; },
+      function () { document.body.dataset.loaded = 'failed'; });
   });
 }());
