@@ -27,6 +27,16 @@
 // iss, a replayed callback, a code redeemed twice, an expired or replayed
 // client assertion, a DPoP key at token other than PAR's).
 //
+// corppass_test.go runs provider/singpass's Corppass profile against the
+// same FAPI profile shaped like Corppass (OP_CORPPASS,
+// peer.OIDCProviderConfig.Corppass): an issuer without a path, PAR at
+// /request, authorize and token at /mga/sps/oauth/oauth20/…, a 10-minute
+// access token, an entity subject with the acting person in act (an entity
+// of emulator/personas), Myinfo Business blocks sent as JSON strings, and
+// authentication_context_type required of a Login app and refused from a
+// Myinfo Business app: a Corppass Login and a Myinfo Business login, and
+// both context-parameter refusals.
+//
 // With OP_PROFILE=oneid (peer.OIDCProviderConfig.Profile peer.ProfileOneID), server.js
 // runs oneid.js instead: a stand-in for UK OneID, of which no independent
 // implementation exists. It is an OIDC code flow as OneID documents it:

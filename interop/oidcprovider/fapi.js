@@ -23,6 +23,24 @@
 //   OP_PERSONS          Myinfo v3 persons (JSON object, NRIC → {item: …}) for
 //                       userinfo's person_info; an NRIC not among the accounts
 //                       below becomes one (sub: a UUID made from its SHA-256)
+//   OP_CORPPASS         shape the OP like Corppass instead (see below): its
+//                       entities, a JSON object UEN → {sub_attributes, act,
+//                       entity_info, person_info, auth_info, tp_auth_info,
+//                       corppass_info}
+//   OP_CORPPASS_APP     with OP_CORPPASS: "login" (a Corppass Login app, the
+//                       default) or "business" (a Myinfo Business app)
+//
+// Corppass (OP_CORPPASS set): the issuer has no path; PAR is at /request,
+// authorize and token at /mga/sps/oauth/oauth20/authorize and …/token,
+// userinfo at /userinfo, the JWKS at /.well-known/keys; the access token
+// lives 10 minutes. The subject is the entity: each UEN is an account whose
+// sub is the UEN, and the ID token (and userinfo) carry sub_type "entity",
+// its sub_attributes and act (the person acting) as given. Userinfo's blocks
+// (entity_info for entity.* scopes, person_info for user.*, auth_info,
+// tp_auth_info, corppass_info) are sent as JSON strings holding the block,
+// as Corppass staging sends them. authentication_context_type is required
+// (APP_AUTHENTICATION_DEFAULT only) for a Login app and refused for a Myinfo
+// Business app. persona=<UEN> on the authorization URL picks the entity.
 //
 // Userinfo (a Singpass "Myinfo (v5)" answer) has person_info: for each granted
 // scope that names a Myinfo item, the person's item as given (OP_PERSONS), or
@@ -36,7 +54,7 @@
 // part of the pushed request: a middleware keeps them in a cookie scoped to
 // /interaction.
 import { createHash, randomBytes } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 import {
   die, listen, logErrors, nonInteractiveLogin, privateJWK, serve,
@@ -82,6 +100,33 @@ for (const acct of Object.values(ACCOUNTS)) {
 }
 const itemScopes = [...new Set(['uinfin', 'name', ...Object.values(persons).flatMap((p) => Object.keys(p))])]
   .filter((s) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(s));
+
+// Corppass: the entities replace the accounts above.
+let corppass = null;
+if (env.OP_CORPPASS) {
+  try {
+    corppass = JSON.parse(env.OP_CORPPASS);
+  } catch (err) {
+    die(`OP_CORPPASS is not JSON: ${err.message}`);
+  }
+  if (!corppass || typeof corppass !== 'object' || Array.isArray(corppass) || !Object.keys(corppass).length) die('OP_CORPPASS must be a non-empty JSON object');
+  for (const k of Object.keys(ACCOUNTS)) delete ACCOUNTS[k];
+  for (const [uen, entity] of Object.entries(corppass)) {
+    if (!/^[0-9A-Z]{9,10}$/.test(uen) || !entity?.act?.sub) die(`OP_CORPPASS: bad entity ${uen} (needs act.sub)`);
+    ACCOUNTS[uen] = { sub: uen, entity };
+  }
+}
+const corppassApp = env.OP_CORPPASS_APP || 'login';
+if (corppass && !['login', 'business'].includes(corppassApp)) die('OP_CORPPASS_APP must be login or business');
+const corppassScopes = ['entity.identity', 'entity.basic_profile.name', 'entity.basic_profile.uen_status',
+  'entity.basic_profile.registration_number', 'entity.basic_profile.type', 'entity.basic_profile.registration_date',
+  'entity.basic_profile.country_of_incorporation', 'entity.address.postal_code', 'entity.appointments.position',
+  'entity.shareholders.allocation', 'user.identity', 'user.name', 'user.uinfin', 'authinfo', 'tpauthinfo', 'corppass.email'];
+const blockOf = (scope) => {
+  if (scope.startsWith('entity.')) return 'entity_info';
+  if (scope.startsWith('user.')) return 'person_info';
+  return { authinfo: 'auth_info', tpauthinfo: 'tp_auth_info', 'corppass.email': 'corppass_info' }[scope];
+};
 const bySub = Object.fromEntries(Object.values(ACCOUNTS).map((a) => [a.sub, a]));
 
 // The provider's ES256 signing key, new at every start.
@@ -116,6 +161,34 @@ else {
 // Listen first: the issuer needs the port.
 const { server, issuer } = await listen(env.OP_PORT);
 
+const corppassSettings = corppass ? {
+  scopes: ['openid', ...corppassScopes],
+  claims: {
+    openid: ['sub', 'sub_type', 'sub_attributes', 'act'],
+    ...Object.fromEntries(corppassScopes.map((s) => [s, blockOf(s) ? [blockOf(s)] : []])),
+  },
+  // Scope claims in the ID token too: Corppass puts the entity and act there.
+  conformIdTokenClaims: false,
+  routes: {
+    pushed_authorization_request: '/request',
+    authorization: '/mga/sps/oauth/oauth20/authorize',
+    token: '/mga/sps/oauth/oauth20/token',
+    userinfo: '/userinfo',
+    jwks: '/.well-known/keys',
+  },
+  extraParams: {
+    async authentication_context_type(ctx, value) {
+      if (corppassApp === 'business' && value !== undefined) {
+        throw new errors.InvalidRequest('authentication_context_type and authentication_context_message can only be provided for Login apps');
+      }
+      if (corppassApp === 'login' && value !== 'APP_AUTHENTICATION_DEFAULT') {
+        throw new errors.InvalidRequest('authentication_context_type is required: APP_AUTHENTICATION_DEFAULT');
+      }
+    },
+    authentication_context_message: null,
+  },
+} : {};
+
 const provider = new Provider(issuer, {
   clients: [client],
   jwks: { keys: [opKey] },
@@ -125,6 +198,7 @@ const provider = new Provider(issuer, {
     openid: ['sub'],
     ...Object.fromEntries(itemScopes.map((s) => [s, ['uinfin', 'name'].includes(s) ? [s, 'person_info'] : ['person_info']])),
   },
+  ...corppassSettings,
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   clientAuthMethods: ['private_key_jwt'],
   pkce: { required: () => true },
@@ -149,10 +223,19 @@ const provider = new Provider(issuer, {
     userinfoEncryptionAlgValues: ['ECDH-ES+A256KW'],
     userinfoEncryptionEncValues: ['A256GCM', 'A256CBC-HS512'],
   },
-  ttl: { AccessToken: 1800, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+  ttl: { AccessToken: corppass ? 600 : 1800, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
   async findAccount(ctx, sub) {
     const acct = bySub[sub];
     if (!acct) return undefined;
+    if (corppass) {
+      const e = acct.entity;
+      const claims = { sub: acct.sub, sub_type: 'entity', act: e.act };
+      if (e.sub_attributes) claims.sub_attributes = e.sub_attributes;
+      for (const block of ['entity_info', 'person_info', 'auth_info', 'tp_auth_info', 'corppass_info']) {
+        if (e[block] !== undefined) claims[block] = JSON.stringify(e[block]);
+      }
+      return { accountId: sub, async claims() { return claims; } };
+    }
     return {
       accountId: sub,
       async claims(use, scope) {
@@ -176,6 +259,10 @@ logErrors(provider);
 // Shortcut parameters on /auth (persona, consent): remembered for the
 // interaction in a cookie, since oidc-provider drops parameters that are
 // not in the pushed request. Then a non-interactive login and consent.
-nonInteractiveLogin(provider, { authPath: '/auth', accounts: ACCOUNTS, defaultPersona: DEFAULT_PERSONA });
+nonInteractiveLogin(provider, {
+  authPath: corppass ? corppassSettings.routes.authorization : '/auth',
+  accounts: ACCOUNTS,
+  defaultPersona: corppass ? Object.keys(ACCOUNTS)[0] : DEFAULT_PERSONA,
+});
 
 await serve(server, provider, issuer, clientId);

@@ -66,6 +66,14 @@ type OIDCProviderConfig struct {
 	// CallbackISS (OneID only, OP_CALLBACK_ISS) keeps the RFC 9207 iss on
 	// the callback and in discovery, which OneID does not document.
 	CallbackISS bool
+	// Corppass (FAPI only, OP_CORPPASS) shapes the provider like Corppass:
+	// its paths, an entity subject with act, Myinfo Business blocks. It
+	// holds the entities, UEN → {sub_attributes, act, entity_info,
+	// person_info, auth_info, tp_auth_info, corppass_info}.
+	Corppass map[string]map[string]any
+	// CorppassApp (OP_CORPPASS_APP) is "login" (the default) or
+	// "business".
+	CorppassApp string
 }
 
 // OIDCProvider is one running oidc-provider.
@@ -141,6 +149,17 @@ func StartOIDCProvider(t *testing.T, cfg OIDCProviderConfig) *OIDCProvider {
 	}
 	if cfg.DefaultPersona != "" {
 		env = append(env, "OP_DEFAULT_PERSONA="+cfg.DefaultPersona)
+	}
+	switch {
+	case oneID && (cfg.Corppass != nil || cfg.CorppassApp != ""):
+		t.Fatalf("OIDCProviderConfig: Corppass and CorppassApp are FAPI settings")
+	case cfg.Corppass != nil && cfg.Persons != nil:
+		t.Fatalf("OIDCProviderConfig: set Persons (Singpass) or Corppass, not both")
+	case cfg.Corppass != nil:
+		env = append(env, "OP_CORPPASS="+marshal(t, cfg.Corppass))
+		if cfg.CorppassApp != "" {
+			env = append(env, "OP_CORPPASS_APP="+cfg.CorppassApp)
+		}
 	}
 
 	n := StartNode(t, NodeConfig{
