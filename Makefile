@@ -91,11 +91,14 @@ fuzz:
 #                         up by server.js as a Singpass-shaped FAPI 2.0 OP.
 #   interop/openidclient  openid-client (pinned by its package-lock.json)
 #                         driven by rp.js as a FAPI 2.0 relying party.
+#   interop/browser       playwright-core (pinned by its package-lock.json;
+#                         it downloads no browser) driving Debian's chromium
+#                         through the demo application.
 NPM         ?= npm
 MOCKPASS_DIR = interop/mockpass
-NPM_DIRS     = $(MOCKPASS_DIR) interop/oidcprovider interop/openidclient
+NPM_DIRS     = $(MOCKPASS_DIR) interop/oidcprovider interop/openidclient interop/browser
 
-interop:
+interop: deps
 	@command -v node >/dev/null 2>&1 || { echo "interop: node (Node 20+) is required on PATH" >&2; exit 1; }
 	@command -v $(NPM) >/dev/null 2>&1 || { echo "interop: npm is required on PATH" >&2; exit 1; }
 	@set -e; for d in $(NPM_DIRS); do \
