@@ -118,4 +118,3 @@ func startService(t *testing.T, bin string) string {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
