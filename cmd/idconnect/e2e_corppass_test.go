@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -160,5 +161,44 @@ func TestEndToEndCorppassAmbiguousPersona(t *testing.T) {
 	page := get(t, c, start.Data.URL+"&persona=S8214727F&consent=allow")
 	if page.status != http.StatusBadRequest || !strings.Contains(page.body, "201834567M, 53312345K") {
 		t.Fatalf("%d %s", page.status, page.body)
+	}
+}
+
+// The demo's "Log in with Corppass" button fills the company section from
+// a Myinfo Business login: the entity's profile and registered address,
+// and the acting person's name and position in it. Expected values are
+// hand-typed from emulator/personas/corppass/201834567M.json.
+func TestEndToEndDemoCorppass(t *testing.T) {
+	ts, _ := startService(t, nil)
+	v := demoLogin(t, browserClient(t), ts.URL, "corppass", "persona=T0163548J&consent=allow")
+	if v.State != "filled" || v.Provider != "corppass" || v.Section != "company" {
+		t.Fatalf("view %+v", v)
+	}
+	want := map[string]string{
+		"company-name":       "MERLION HARBOUR LOGISTICS PTE. LTD.",
+		"company-uen":        "201834567M",
+		"company-type":       "LOCAL COMPANY",
+		"company-status":     "REGISTERED",
+		"company-registered": "2018-03-14",
+		"company-address":    "BLK 21 PASIR PANJANG ROAD\n#05-12 MERLION HARBOUR HUB\nSINGAPORE 117439",
+		"company-officer":    "ARUN KUMAR S/O SELVARAJ",
+		"company-position":   "DIRECTOR",
+	}
+	for id, w := range want {
+		if got := v.Fields[id]; got.Value != w {
+			t.Errorf("%s = %q, want %q", id, got.Value, w)
+		}
+	}
+	if f := v.Fields["company-name"]; !f.Verified || f.Updated != "2026-06-30" {
+		t.Errorf("company-name: verified %v, updated %q (entity_info's source 1)", f.Verified, f.Updated)
+	}
+	if len(v.Missing) != 0 {
+		t.Errorf("missing %v", v.Missing)
+	}
+
+	// The deregistered company has no address on record: left to fill in.
+	v = demoLogin(t, browserClient(t), ts.URL, "corppass", "persona=S9164083Z&consent=allow")
+	if v.Fields["company-status"].Value != "DEREGISTERED" || !strings.Contains(fmt.Sprint(v.Missing), "company-address") {
+		t.Errorf("deregistered company: %+v", v)
 	}
 }

@@ -306,7 +306,7 @@ func demoApp(cfg *serviceConfig, notice string, log *slog.Logger, listenAddr str
 		}
 	}
 	if len(buttons) == 0 {
-		return w, errors.New("IDCONNECT_DEMO is on, but none of the demo's providers (myinfo, singpass, oneid) is configured")
+		return w, errors.New("IDCONNECT_DEMO is on, but none of the demo's providers (myinfo, singpass, oneid, corppass) is configured")
 	}
 	self, err := selfTransport(cfg.RedirectURL, listenAddr)
 	if err != nil {
@@ -501,7 +501,7 @@ func embeddedCorppass(cfg *serviceConfig, client *http.Client, keys *keyset.Set)
 			kind = singpassemu.LoginApp
 		}
 		clients = append(clients, singpassemu.Client{ID: c.ClientID, Kind: kind, JWKSURL: public + "/.well-known/jwks.json",
-			RedirectURIs: []string{public + "/callback/" + c.Name}, Name: "idconnect demo", Purpose: "Demonstration of idconnect"})
+			RedirectURIs: []string{public + "/callback/" + c.Name, public + "/demo/callback/" + c.Name}, Name: "idconnect demo", Purpose: "Demonstration of idconnect"})
 	}
 	emu, err := singpassemu.New(singpassemu.Config{
 		Service:             singpassemu.Corppass,

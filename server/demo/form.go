@@ -27,7 +27,8 @@ type Provider struct {
 }
 
 // StandardProviders are the buttons for the providers the embedded
-// emulators run: Myinfo v3, Singpass FAPI 2.0 (its Myinfo app) and OneID.
+// emulators run: Myinfo v3, Singpass FAPI 2.0 (its Myinfo app), OneID and
+// Corppass (its Myinfo Business app).
 // A new provider is a row here plus, for a new kind of data, a section.
 func StandardProviders() []Provider {
 	sg := []string{"name", "uinfin", "sex", "dob", "nationality", "regadd", "email", "mobileno"}
@@ -35,6 +36,8 @@ func StandardProviders() []Provider {
 		{Name: "myinfo", Button: "Retrieve Myinfo with Singpass", Section: "sg", Source: "Myinfo", Attributes: sg, Purpose: "Opening an account (idconnect demo)"},
 		{Name: "singpass", Button: "Retrieve Myinfo with Singpass (FAPI 2.0)", Section: "sg", Source: "Singpass", Attributes: sg},
 		{Name: "oneid", Button: "Verify with OneID", Section: "uk", Source: "OneID", Attributes: []string{"profile", "date_of_birth", "address", "age_over_18"}},
+		// Corppass (Myinfo Business) asks for its configured scopes.
+		{Name: "corppass", Button: "Log in with Corppass", Section: "company", Source: "Corppass"},
 	}
 }
 
@@ -43,6 +46,7 @@ func StandardProviders() []Provider {
 type result struct {
 	Provider string            `json:"provider"`
 	Person   *idconnect.Person `json:"person"`
+	Entity   *idconnect.Entity `json:"entity"`
 	Model    json.RawMessage   `json:"model"`
 }
 
@@ -98,6 +102,7 @@ func sections() []section {
 			},
 			unverified: oneIDUnverified,
 		},
+		companySection(),
 	}
 }
 
