@@ -3,6 +3,7 @@ package keyset_test
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/idconnect/idconnect/keyset"
 )
@@ -21,7 +22,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	signer, _ := again.Signer()
+	signer, _ := again.Signer(time.Time{})
 	fmt.Println("signs with", signer.Algorithm, "decrypts with", len(again.DecryptionKeys().Keys), "key")
 
 	var doc struct {

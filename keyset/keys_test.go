@@ -23,9 +23,9 @@ var testNow = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 func encryptTo(t *testing.T, s *Set, kid string, enc jose.ContentEncryption, extra map[jose.HeaderKey]any) string {
 	t.Helper()
 	var pub jose.JSONWebKey
-	for _, k := range s.Public().Keys {
+	for _, k := range s.DecryptionKeys().Keys {
 		if k.KeyID == kid {
-			pub = k
+			pub = k.Public()
 		}
 	}
 	e, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: jose.ECDH_ES_A256KW, Key: pub.Key, KeyID: kid}, &jose.EncrypterOptions{ExtraHeaders: extra})

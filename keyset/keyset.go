@@ -82,7 +82,40 @@ var (
 // [Generate] or [Parse]. A Set is not safe for concurrent modification;
 // the read methods may be called concurrently once it is no longer changed.
 type Set struct {
-	keys []jose.JSONWebKey // private keys, oldest first
+	keys []entry // oldest first
+}
+
+// entry is one private key and its rotation times (zero: unset).
+type entry struct {
+	jose.JSONWebKey
+	// Created is when the key was made (informational).
+	Created time.Time
+	// NotBefore is when the key takes over: a signing key signs from
+	// then on, a decryption key is the published one from then on.
+	NotBefore time.Time
+	// RetireAfter is when the key is done: it is then neither used nor
+	// published, and Rotate drops it.
+	RetireAfter time.Time
+}
+
+// live reports whether e may be used at now.
+func (e entry) live(now time.Time) bool {
+	return !e.NotBefore.After(now) && (e.RetireAfter.IsZero() || now.Before(e.RetireAfter))
+}
+
+// current returns the index of the key of use in charge at now: of the
+// live keys, the one with the latest NotBefore, and of equals the last.
+func (s *Set) current(use string, now time.Time) int {
+	best := -1
+	if s == nil {
+		return best
+	}
+	for i, k := range s.keys {
+		if k.Use == use && k.live(now) && (best < 0 || !k.NotBefore.Before(s.keys[best].NotBefore)) {
+			best = i
+		}
+	}
+	return best
 }
 
 // Generate returns a set with one fresh signing key and one fresh
@@ -98,22 +131,31 @@ func Generate(rand io.Reader) (*Set, error) {
 }
 
 // Add generates a P-256 key for use (UseSig or UseEnc), appends it to the
-// set and returns its kid. An added signing key becomes the signer.
+// set and returns its kid. An added signing key signs at once (it is the
+// newest); use [Set.Rotate] to let providers see it first.
 func (s *Set) Add(rand io.Reader, use string) (string, error) {
-	alg, ok := algFor(use)
-	if !ok {
-		return "", fmt.Errorf("%w: unknown use %q", ErrInvalid, use)
-	}
-	priv, err := newKey(rand)
+	e, err := newEntry(rand, use)
 	if err != nil {
 		return "", err
 	}
+	s.keys = append(s.keys, e)
+	return e.KeyID, nil
+}
+
+func newEntry(rand io.Reader, use string) (entry, error) {
+	alg, ok := algFor(use)
+	if !ok {
+		return entry{}, fmt.Errorf("%w: unknown use %q", ErrInvalid, use)
+	}
+	priv, err := newKey(rand)
+	if err != nil {
+		return entry{}, err
+	}
 	k := jose.JSONWebKey{Key: priv, Use: use, Algorithm: alg}
 	if k.KeyID, err = Thumbprint(&priv.PublicKey); err != nil {
-		return "", err
+		return entry{}, err
 	}
-	s.keys = append(s.keys, k)
-	return k.KeyID, nil
+	return entry{JSONWebKey: k}, nil
 }
 
 // newKey draws a P-256 key (rand nil: crypto/rand). Current Go versions
@@ -132,7 +174,7 @@ func newKey(rand io.Reader) (*ecdsa.PrivateKey, error) {
 // Remove deletes the key with kid. Removing the last key of a use is
 // refused: a set always keeps one signing and one decryption key.
 func (s *Set) Remove(kid string) error {
-	i := slices.IndexFunc(s.keys, func(k jose.JSONWebKey) bool { return k.KeyID == kid })
+	i := slices.IndexFunc(s.keys, func(k entry) bool { return k.KeyID == kid })
 	if i < 0 {
 		return ErrNotFound
 	}
@@ -150,25 +192,23 @@ func (s *Set) Remove(kid string) error {
 	return nil
 }
 
-// Signer returns the active signing key (the last "sig" key) as a private
-// JWK with its kid, use and alg. The key is shared, not copied: do not
-// modify it.
-func (s *Set) Signer() (jose.JSONWebKey, error) {
-	if s == nil {
-		return jose.JSONWebKey{}, fmt.Errorf("%w: no signing key", ErrNotFound)
+// Signer returns the signing key that signs at now, as a private JWK with
+// its kid, use and alg: of the signing keys whose NotBefore has come (or
+// is unset) and whose RetireAfter has not, the one with the latest
+// NotBefore, and of equals the last in the set. The key is shared, not
+// copied: do not modify it.
+func (s *Set) Signer(now time.Time) (jose.JSONWebKey, error) {
+	best := s.current(UseSig, now)
+	if best < 0 {
+		return jose.JSONWebKey{}, fmt.Errorf("%w: no signing key is active at %s", ErrNotFound, now.UTC().Format(time.RFC3339))
 	}
-	for i := len(s.keys) - 1; i >= 0; i-- {
-		if s.keys[i].Use == UseSig {
-			return s.keys[i], nil
-		}
-	}
-	return jose.JSONWebKey{}, fmt.Errorf("%w: no signing key", ErrNotFound)
+	return s.keys[best].JSONWebKey, nil
 }
 
-// SigningKey implements [Keys]: it returns the signing key that signs at
-// now, as an *ecdsa.PrivateKey, and its kid.
+// SigningKey implements [Keys]: the key [Set.Signer] picks at now, as an
+// *ecdsa.PrivateKey, and its kid.
 func (s *Set) SigningKey(now time.Time) (crypto.Signer, string, error) {
-	k, err := s.Signer()
+	k, err := s.Signer(now)
 	if err != nil {
 		return nil, "", err
 	}
@@ -178,6 +218,8 @@ func (s *Set) SigningKey(now time.Time) (crypto.Signer, string, error) {
 // DecryptKey implements [Keys] (and jose.OpaqueKeyDecrypter): it unwraps
 // an ECDH-ES+A256KW content key with the decryption key named by the
 // header's kid, through the same [ECDHDecrypter] path an HSM key takes.
+// Every decryption key in the set decrypts, the ones no longer published
+// included: a provider may still hold the set it fetched before.
 func (s *Set) DecryptKey(encryptedKey []byte, h jose.Header) ([]byte, error) {
 	for _, k := range s.keys {
 		if k.Use != UseEnc || k.KeyID != h.KeyID || h.KeyID == "" {
@@ -198,56 +240,110 @@ func (s *Set) DecryptionKeys() *jose.JSONWebKeySet {
 	out := &jose.JSONWebKeySet{}
 	for _, k := range s.keys {
 		if k.Use == UseEnc {
-			out.Keys = append(out.Keys, k)
+			out.Keys = append(out.Keys, k.JSONWebKey)
 		}
 	}
 	return out
 }
 
-// Keys returns the kids, uses and order of the keys in the set.
+// Keys returns the kids, uses, times and order of the keys in the set.
 func (s *Set) Keys() []KeyInfo {
 	out := make([]KeyInfo, len(s.keys))
 	for i, k := range s.keys {
-		out[i] = KeyInfo{KeyID: k.KeyID, Use: k.Use, Algorithm: k.Algorithm}
+		out[i] = KeyInfo{KeyID: k.KeyID, Use: k.Use, Algorithm: k.Algorithm,
+			Created: k.Created, NotBefore: k.NotBefore, RetireAfter: k.RetireAfter}
 	}
 	return out
 }
 
 // KeyInfo describes one key of a set, without key material.
 type KeyInfo struct {
-	KeyID, Use, Algorithm string
+	KeyID, Use, Algorithm           string
+	Created, NotBefore, RetireAfter time.Time
 }
 
-// Public returns the public half of the set as a JWK set.
-func (s *Set) Public() *jose.JSONWebKeySet {
-	out := &jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(s.keys))}
+// PublicAt returns the public JWK set to publish at now: every signing key
+// not yet retired (a new one is published before it signs, so providers
+// have it when it does), and the one decryption key in charge (the newest
+// live one: providers encrypt to it; older ones only decrypt).
+func (s *Set) PublicAt(now time.Time) *jose.JSONWebKeySet {
+	out := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	enc := s.current(UseEnc, now)
 	for i, k := range s.keys {
-		out.Keys[i] = k.Public()
+		if (k.Use == UseSig && (k.RetireAfter.IsZero() || now.Before(k.RetireAfter))) || i == enc {
+			out.Keys = append(out.Keys, k.Public())
+		}
 	}
 	return out
 }
 
-// PublicJSON returns the public set as JSON, for /.well-known/jwks.json or
-// a provider's portal: kty, crv, x, y, kid, use and alg of every key, and
-// never "d".
-func (s *Set) PublicJSON() ([]byte, error) {
+// PublicJSONAt returns PublicAt(now) as JSON, for /.well-known/jwks.json
+// or a provider's portal: kty, crv, x, y, kid, use and alg of each key,
+// and never "d".
+func (s *Set) PublicJSONAt(now time.Time) ([]byte, error) {
 	if len(s.keys) == 0 {
 		return nil, fmt.Errorf("%w: empty set", ErrInvalid)
 	}
-	return marshal(s.Public())
+	return marshal(s.PublicAt(now))
 }
 
-// MarshalPrivate returns the whole set, private keys included, as a JWK set
-// JSON document that [Parse] reads back. It is a secret.
+// Public is PublicAt for a set without rotation times (as [Generate] and
+// [Set.Add] make): its signing keys and its newest decryption key. For a
+// set [Set.Rotate] changed, use PublicAt with the service's clock.
+func (s *Set) Public() *jose.JSONWebKeySet { return s.PublicAt(time.Time{}) }
+
+// PublicJSON is PublicJSONAt for a set without rotation times.
+func (s *Set) PublicJSON() ([]byte, error) { return s.PublicJSONAt(time.Time{}) }
+
+// MarshalPrivate returns the whole set, private keys and rotation times
+// included, as a JWK set JSON document that [Parse] reads back. It is a
+// secret.
 func (s *Set) MarshalPrivate() ([]byte, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	return marshal(&jose.JSONWebKeySet{Keys: s.keys})
+	doc := struct {
+		Keys []json.RawMessage `json:"keys"`
+	}{}
+	for _, k := range s.keys {
+		b, err := k.marshal()
+		if err != nil {
+			return nil, err
+		}
+		doc.Keys = append(doc.Keys, b)
+	}
+	return marshal(doc)
 }
 
-func marshal(set *jose.JSONWebKeySet) ([]byte, error) {
-	b, err := json.Marshal(set)
+// times are an entry's rotation times as the file holds them: members
+// beside the JWK's, RFC 3339 in UTC.
+type times struct {
+	Created     string `json:"created,omitempty"`
+	NotBefore   string `json:"not_before,omitempty"`
+	RetireAfter string `json:"retire_after,omitempty"`
+}
+
+func (e entry) marshal() ([]byte, error) {
+	b, err := e.JSONWebKey.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("keyset: encoding: %w", err)
+	}
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	tb, err := json.Marshal(times{stamp(e.Created), stamp(e.NotBefore), stamp(e.RetireAfter)})
+	if err != nil || len(b) < 2 || len(tb) <= 2 {
+		return b, err
+	}
+	// {"jwk members"} + {"time members"} = {"jwk members","time members"}
+	return append(append(b[:len(b)-1:len(b)-1], ','), tb[1:]...), nil
+}
+
+func marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("keyset: encoding: %w", err)
 	}
@@ -261,9 +357,11 @@ func marshal(set *jose.JSONWebKeySet) ([]byte, error) {
 
 // Parse reads a private set written by [Set.MarshalPrivate] (or by hand):
 // a JSON object {"keys":[…]} of EC P-256 private keys, each with a kid,
-// "use" sig with "alg" ES256 or "use" enc with "alg" ECDH-ES+A256KW. It
-// refuses public-only keys, other curves and key types, other or missing
-// uses and algorithms, repeated kids or keys, and a set without at least
+// "use" sig with "alg" ES256 or "use" enc with "alg" ECDH-ES+A256KW, and
+// optionally the rotation times "created", "not_before" and "retire_after"
+// (RFC 3339, see [Set.Rotate]). It refuses public-only keys, other curves
+// and key types, other or missing uses and algorithms, repeated kids or
+// keys, a retire_after before its not_before, and a set without at least
 // one key of each use. A kid need not be a thumbprint.
 func Parse(data []byte) (*Set, error) {
 	var doc struct {
@@ -274,11 +372,29 @@ func Parse(data []byte) (*Set, error) {
 	}
 	s := new(Set)
 	for i, raw := range doc.Keys {
-		var k jose.JSONWebKey
-		if err := k.UnmarshalJSON(raw); err != nil {
+		var e entry
+		if err := e.JSONWebKey.UnmarshalJSON(raw); err != nil {
 			return nil, fmt.Errorf("%w: key %d: not a valid JWK", ErrInvalid, i)
 		}
-		s.keys = append(s.keys, k)
+		var ts times
+		if err := json.Unmarshal(raw, &ts); err != nil {
+			return nil, fmt.Errorf("%w: key %d: created, not_before and retire_after must be RFC 3339 strings", ErrInvalid, i)
+		}
+		for _, f := range []struct {
+			name string
+			in   string
+			out  *time.Time
+		}{{"created", ts.Created, &e.Created}, {"not_before", ts.NotBefore, &e.NotBefore}, {"retire_after", ts.RetireAfter, &e.RetireAfter}} {
+			if f.in == "" {
+				continue
+			}
+			t, err := time.Parse(time.RFC3339, f.in)
+			if err != nil {
+				return nil, fmt.Errorf("%w: key %d: %s is not an RFC 3339 time", ErrInvalid, i, f.name)
+			}
+			*f.out = t
+		}
+		s.keys = append(s.keys, e)
 	}
 	if err := s.check(); err != nil {
 		return nil, err
@@ -318,6 +434,9 @@ func (s *Set) check() error {
 			bad("alg %q, want %q for use %q", k.Algorithm, alg, k.Use)
 		}
 		uses[k.Use]++
+		if !k.RetireAfter.IsZero() && !k.RetireAfter.After(k.NotBefore) {
+			bad("retire_after is not after not_before")
+		}
 		if k.KeyID == "" {
 			bad("no kid")
 		} else if kids[k.KeyID] {
@@ -352,7 +471,7 @@ func matches(priv *ecdsa.PrivateKey) bool {
 	return err == nil && pub.Equal(ek.PublicKey())
 }
 
-func keyType(k jose.JSONWebKey) string {
+func keyType(k entry) string {
 	switch k.Key.(type) {
 	case *ecdsa.PrivateKey, *ecdsa.PublicKey:
 		return "EC"

@@ -60,6 +60,10 @@ type Config struct {
 	// keys FAPI providers fetch to verify our assertions and encrypt to
 	// us); nil serves none.
 	JWKS json.RawMessage
+	// JWKSAt, when set, makes the JWK set at each request from the clock
+	// (Now) instead: a key set follows its rotation times (keyset.Set's
+	// PublicJSONAt).
+	JWKSAt func(now time.Time) ([]byte, error)
 	// Emulators are mounted under /emulator/{name}/ with the prefix
 	// stripped, for the no-configuration mode.
 	Emulators map[string]http.Handler
@@ -130,6 +134,7 @@ type Server struct {
 	seed      string
 	public    string
 	jwks      json.RawMessage
+	jwksAt    func(time.Time) ([]byte, error)
 	documents store.Store
 	notice    string
 	log       *slog.Logger
@@ -159,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Flow == nil {
 		return nil, errors.New("server: Flow is required")
 	}
-	s := &Server{flow: cfg.Flow, seed: cfg.SeedProvider, public: strings.TrimSuffix(cfg.PublicURL, "/"), jwks: cfg.JWKS,
+	s := &Server{flow: cfg.Flow, seed: cfg.SeedProvider, public: strings.TrimSuffix(cfg.PublicURL, "/"), jwks: cfg.JWKS, jwksAt: cfg.JWKSAt,
 		notice: cfg.Notice, log: cfg.Logger,
 		limiter: cfg.StartLimiter, ipHeader: http.CanonicalHeaderKey(cfg.ClientIPHeader), mux: http.NewServeMux()}
 	if s.limiter == nil {
@@ -250,11 +255,20 @@ func New(cfg Config) (*Server, error) {
 		s.route("/demo/login/{provider}", s.getOnly(s.demoLogin))
 		s.route("/demo/callback/{provider}", s.getOnly(s.demoFinish))
 	}
-	if s.jwks != nil {
+	if s.jwks != nil || s.jwksAt != nil {
 		s.route("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) {
+			body := []byte(s.jwks)
+			if s.jwksAt != nil {
+				var err error
+				if body, err = s.jwksAt(s.now()); err != nil {
+					s.log.Error("jwks", "err", err)
+					http.Error(w, "no key set", http.StatusInternalServerError)
+					return
+				}
+			}
 			w.Header().Set("Cache-Control", "public, max-age=300") // providers cache it; rotation publishes ahead
 			w.Header().Set("Content-Type", "application/jwk-set+json")
-			w.Write(s.jwks)
+			w.Write(body)
 		})
 	}
 	s.route("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

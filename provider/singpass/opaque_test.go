@@ -51,7 +51,7 @@ func (k *opaqueKeys) DecryptKey(encryptedKey []byte, h jose.Header) ([]byte, err
 // login keeps no DPoP key of its own.
 func TestEmulatorOpaqueKeys(t *testing.T) {
 	e := newEmuEnv(t)
-	sig, err := e.keys.Signer()
+	sig, err := e.keys.Signer(e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
