@@ -68,7 +68,7 @@ const usage = `Usage:
   idconnect [serve]                      run the service (configured by environment; with none, on embedded emulators)
   idconnect emulate myinfo [flags]       run the Myinfo v3 emulator alone (idconnect emulate myinfo -h)
   idconnect decode myinfo-v3 [flags]     decrypt and verify a Myinfo person answer read on stdin
-  idconnect keys generate|public [flags] make a relying-party key set (JWKS) or print its public half
+  idconnect keys generate|public|rotate|check  make, publish, rotate or check a relying-party key set (JWKS)
   idconnect version                      print the version
 `
 

@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/idconnect/idconnect"
 	myinfoemu "github.com/idconnect/idconnect/emulator/myinfo"
@@ -182,7 +182,7 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 	if cfg.Corppass != nil {
 		spConfigs = append(spConfigs, cfg.Corppass)
 	}
-	var jwks json.RawMessage
+	var jwksAt func(time.Time) ([]byte, error) // the key set file follows its rotation times
 	var seed string
 	if cfg.SeedAPI == "v3" {
 		seed = "myinfo"
@@ -199,9 +199,7 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		if i == 0 && cfg.SeedAPI == "fapi" {
 			seed = sp.Name
 		}
-		if jwks, err = sp.Keys.PublicJSON(); err != nil {
-			return nil, err
-		}
+		jwksAt = sp.Keys.PublicJSONAt
 	}
 
 	oc := cfg.OneID
@@ -249,7 +247,7 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 		Flow:           flow,
 		SeedProvider:   seed,
 		PublicURL:      publicOrigin(cfg.RedirectURL),
-		JWKS:           jwks,
+		JWKSAt:         jwksAt,
 		Emulators:      emulators,
 		Notice:         svc.notice,
 		Logger:         log,
