@@ -313,7 +313,7 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 		cfg.OneID = oc
 	}
 	if !v3Set {
-		return cfg, errors.Join(errs...)
+		return cfg, errors.Join(append(errs, productionProblems(env, cfg)...)...)
 	}
 
 	mc.Environment = myinfo.Environment(strings.ToLower(env("IDCONNECT_MYINFO_ENV", "", "")))
@@ -343,7 +343,7 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	if _, err := myinfo.New(*mc); err != nil {
 		errs = append(errs, err)
 	}
-	return cfg, errors.Join(errs...)
+	return cfg, errors.Join(append(errs, productionProblems(env, cfg)...)...)
 }
 
 // loadOperations reads the variables of running in production: the

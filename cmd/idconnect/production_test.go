@@ -414,3 +414,86 @@ func TestEndToEndResultHandoff(t *testing.T) {
 		t.Fatalf("oneid report inline: %q", r.ContentType)
 	}
 }
+
+// TestProductionGuards: IDCONNECT_ENV=production refuses each setting that
+// is a fine default on a laptop and a fault in production, and reports
+// them all at once.
+func TestProductionGuards(t *testing.T) {
+	keysFile := filepath.Join(t.TempDir(), "keys.json")
+	if code, _, stderr := runKeys(t, "generate", "-out", keysFile); code != 0 {
+		t.Fatalf("keys generate: %s", stderr)
+	}
+	key32 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	// A production configuration: real Singpass, https, shared keys, the
+	// handoff on Redis, the demo off.
+	base := map[string]string{
+		"IDCONNECT_ENV":                "production",
+		"IDCONNECT_SINGPASS_ISSUER":    "production",
+		"IDCONNECT_SINGPASS_CLIENT_ID": "rp-client-0123456789",
+		"IDCONNECT_SINGPASS_KEYS":      keysFile,
+		"IDCONNECT_REDIRECT_URL":       "https://rp.example/callback",
+		"IDCONNECT_COOKIE_KEY":         key32,
+		"IDCONNECT_RETURN_URL":         "https://app.example/done",
+		"IDCONNECT_API_KEY":            e2eAPIKey,
+		"IDCONNECT_RESULT_KEY":         key32,
+		"IDCONNECT_REDIS_URL":          "redis://127.0.0.1:6379/0",
+	}
+	with := func(edits map[string]string) map[string]string {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range edits {
+			env[k] = v
+		}
+		return env
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"production", base, nil},
+		{"development allows it all", map[string]string{"IDCONNECT_ENV": "development"}, nil},
+		{"unknown env", with(map[string]string{"IDCONNECT_ENV": "prod"}), []string{`IDCONNECT_ENV "prod"`}},
+		{"emulators", map[string]string{"IDCONNECT_ENV": "production", "IDCONNECT_REDIRECT_URL": "https://rp.example/callback", "IDCONNECT_COOKIE_KEY": key32, "IDCONNECT_DEMO": "off"},
+			[]string{"embedded emulators"}},
+		{"an emulator's issuer", with(map[string]string{"IDCONNECT_SINGPASS_ISSUER": "http://localhost:3001/emulator/singpass/fapi"}), []string{`IDCONNECT_SINGPASS_ISSUER "http://localhost:3001/emulator/singpass/fapi" is not https`}},
+		{"memory store with the handoff", with(map[string]string{"IDCONNECT_REDIS_URL": ""}), []string{"keep results in this process's memory"}},
+		{"per-process cookie key", with(map[string]string{"IDCONNECT_COOKIE_KEY": "", "IDCONNECT_REDIS_URL": ""}),
+			[]string{"IDCONNECT_COOKIE_KEY is not set", "keep results in this process's memory"}},
+		{"per-process result key", with(map[string]string{"IDCONNECT_RESULT_KEY": "", "IDCONNECT_REDIS_URL": ""}),
+			[]string{"IDCONNECT_RESULT_KEY is not set", "keep results in this process's memory"}},
+		{"http redirect", with(map[string]string{"IDCONNECT_REDIRECT_URL": "http://localhost:3001/callback"}), []string{`IDCONNECT_REDIRECT_URL "http://localhost:3001/callback" is http`}},
+		{"http return URL", with(map[string]string{"IDCONNECT_RETURN_URL": "http://127.0.0.1:8080/done"}), []string{`IDCONNECT_RETURN_URL "http://127.0.0.1:8080/done" is http`}},
+		{"demo on", with(map[string]string{"IDCONNECT_DEMO": "on"}), []string{"the demo page is on"}},
+		{"all at once", map[string]string{"IDCONNECT_ENV": "production", "IDCONNECT_RETURN_URL": "http://127.0.0.1:8080/done", "IDCONNECT_API_KEY": e2eAPIKey},
+			[]string{"embedded emulators", "keep results in this process's memory", "IDCONNECT_COOKIE_KEY is not set", "IDCONNECT_RESULT_KEY is not set",
+				`IDCONNECT_REDIRECT_URL "http://localhost:3001/callback" is http`, `IDCONNECT_RETURN_URL "http://127.0.0.1:8080/done" is http`, "the demo page is on"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadServiceConfig(func(k string) string { return tc.env[k] })
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q:\n%v", w, err)
+				}
+			}
+			// Nothing else is reported: each case names every problem.
+			if n, want := strings.Count(err.Error(), "IDCONNECT_ENV"), len(tc.want); n != want {
+				t.Errorf("%d problems reported, want %d:\n%v", n, want, err)
+			}
+			if strings.Contains(err.Error(), e2eAPIKey) || strings.Contains(err.Error(), key32) {
+				t.Errorf("the error holds a secret: %v", err)
+			}
+		})
+	}
+}
