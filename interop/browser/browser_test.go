@@ -71,7 +71,7 @@ func TestDemoInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the browser test failed (%v); screenshots in %s", err, artifacts)
 	}
-	for _, name := range []string{"myinfo-S8214727F", "singpass-F3275914U", "oneid-janet-davidson", "denied", "phone-oneid", "demo"} {
+	for _, name := range []string{"myinfo-S8214727F", "singpass-F3275914U", "oneid-janet-davidson", "corppass-201834567M", "denied", "phone-oneid", "demo"} {
 		if st, err := os.Stat(filepath.Join(artifacts, name+".png")); err != nil || st.Size() == 0 {
 			t.Errorf("no screenshot %s.png: %v", name, err)
 		}

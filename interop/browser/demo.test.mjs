@@ -28,11 +28,14 @@ const myinfo = Object.fromEntries(readdirSync(join(personaDir, 'myinfo')).map((f
 const myinfoSummaries = JSON.parse(readFileSync(join(personaDir, 'myinfo-summaries.json'), 'utf8'));
 const oneid = Object.fromEntries(readdirSync(join(personaDir, 'oneid')).map((f) =>
   [f.replace(/\.json$/, ''), JSON.parse(readFileSync(join(personaDir, 'oneid', f), 'utf8'))]));
+const corppass = Object.fromEntries(readdirSync(join(personaDir, 'corppass')).map((f) =>
+  [f.replace(/\.json$/, ''), JSON.parse(readFileSync(join(personaDir, 'corppass', f), 'utf8'))]));
 
 const BUTTONS = {
   myinfo: 'Retrieve Myinfo with Singpass',
   singpass: 'Retrieve Myinfo with Singpass (FAPI 2.0)',
   oneid: 'Verify with OneID',
+  corppass: 'Log in with Corppass',
 };
 
 let userDataDir, context, page, problems;
@@ -156,6 +159,37 @@ async function checkUK(p) {
   }
 }
 
+// checkCompany compares the company section with a Corppass entity's file
+// and the acting person's Myinfo file.
+async function checkCompany(entity, personID) {
+  const bp = entity.entity_info.basic_profile;
+  const want = {
+    'company-name': bp.name.value,
+    'company-uen': bp.registration_number.value,
+    'company-type': described(bp.type),
+    'company-status': described(bp.uen_status),
+    'company-registered': bp.registration_date.value,
+    'company-officer': myinfo[personID].name.value,
+    'company-position': described(entity.entity_info.appointments
+      .find((a) => a.individual_appointment?.id_number?.value === personID)?.position),
+  };
+  for (const [id, expected] of Object.entries(want)) {
+    assert.equal(await value(id), expected, id);
+  }
+  for (const id of ['company-name', 'company-uen', 'company-status']) {
+    assert.equal(await readOnly(id), true, id + ' is verified, so read-only');
+    assert.match(await note(id), new RegExp('Government-verified · Corppass · last updated ' + escape(bp.name.lastupdated)), id);
+  }
+  const address = await value('company-address');
+  const a = item(entity.entity_info, 'address');
+  if (a) {
+    for (const part of ['street', 'postal']) { assert.ok(address.includes(a[part].value), `address ${JSON.stringify(address)} lacks ${part}`); }
+  } else {
+    assert.equal(address, '');
+    assert.match(await note('company-address'), /Not available from Corppass/);
+  }
+}
+
 async function shot(name) {
   await page.screenshot({ path: join(ARTIFACTS, name + '.png'), fullPage: true });
 }
@@ -186,6 +220,28 @@ test('OneID fills the UK section with bank-verified values, unverified claims ap
     await login('oneid', oneid[id].userinfo.name);
     await checkUK(oneid[id]);
     await shot('oneid-' + id);
+  }
+  noProblems();
+});
+
+test('Corppass fills the company section: a company, and a person acting for two entities picking the other', async () => {
+  // The login page lists each entity with each person acting for it.
+  await page.goto(BASE + '/');
+  await page.getByRole('button', { name: BUTTONS.corppass, exact: true }).click();
+  await atEmulator('corppass');
+  const text = await page.locator('body').textContent();
+  for (const e of Object.values(corppass)) {
+    for (const u of e.users) {
+      assert.ok(text.includes(`${myinfo[u.id].name.value} for ${e.sub_attributes.entity_name}`) && text.includes(e.summary),
+        `the Corppass login page lacks ${u.id} for ${e.sub_attributes.entity_reg_number}`);
+    }
+  }
+  await context.clearCookies();
+  for (const [uen, id] of [['201834567M', 'T0163548J'], ['53312345K', 'S8214727F'], ['200912345D', 'S9164083Z']]) {
+    await context.clearCookies();
+    await login('corppass', `${myinfo[id].name.value} for ${corppass[uen].sub_attributes.entity_name}`);
+    await checkCompany(corppass[uen], id);
+    await shot('corppass-' + uen);
   }
   noProblems();
 });
