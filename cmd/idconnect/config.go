@@ -101,6 +101,10 @@ type serviceConfig struct {
 	// Demo is IDCONNECT_DEMO: the demo application at GET /. It defaults
 	// to on with the embedded emulators and off with real providers.
 	Demo bool
+	// CPUProfile, when set, is a file the service writes a CPU profile
+	// (pprof) to, from start to shutdown: what the load harness's
+	// profiles are made of.
+	CPUProfile string
 
 	// Now is the clock of the Flow, the store, the limiter, the provider
 	// client and the embedded emulator: one clock for all. Tests set it;
@@ -396,6 +400,7 @@ func loadOperations(env func(name, seedName, def string) string, cfg *serviceCon
 	default:
 		errs = append(errs, fmt.Errorf("IDCONNECT_LOG_FORMAT %q: want text or json", cfg.LogFormat))
 	}
+	cfg.CPUProfile = env("IDCONNECT_CPU_PROFILE", "", "")
 	d, err := time.ParseDuration(env("IDCONNECT_SHUTDOWN_TIMEOUT", "", defaultShutdownTimeout.String()))
 	if err != nil || d <= 0 {
 		errs = append(errs, errors.New("IDCONNECT_SHUTDOWN_TIMEOUT: want a positive duration such as 20s"))

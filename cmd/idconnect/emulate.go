@@ -39,10 +39,22 @@ const (
 
 // emulate runs a provider emulator on its own address.
 func emulate(ctx context.Context, args []string, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "myinfo" {
-		fmt.Fprintln(stderr, "usage: idconnect emulate myinfo [flags]   (myinfo is the only emulator so far)")
-		return errUsage
+	if len(args) > 0 {
+		switch args[0] {
+		case "myinfo":
+			return emulateMyinfo(ctx, args, stderr)
+		case "singpass":
+			return emulateSingpass(ctx, args, stderr)
+		case "oneid":
+			return emulateOneID(ctx, args, stderr)
+		}
 	}
+	fmt.Fprintln(stderr, "usage: idconnect emulate myinfo|singpass|oneid [flags]")
+	return errUsage
+}
+
+// emulateMyinfo runs the Myinfo v3 emulator on its own address.
+func emulateMyinfo(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("emulate myinfo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:5156", "listen `address`")

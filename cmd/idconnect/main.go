@@ -2,8 +2,9 @@
 // the developer tools:
 //
 //	idconnect [serve]                   the service (default); env configures it
-//	idconnect emulate myinfo [flags]    the Myinfo v3 emulator on its own
+//	idconnect emulate myinfo|singpass|oneid [flags]  a provider emulator on its own
 //	idconnect decode myinfo-v3 [flags]  decrypt and verify a captured person answer
+//	idconnect bench [flags]             the load harness: emulators and service on loopback
 //	idconnect version
 //
 // Environment variables and flags are read here and nowhere else.
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = decode(args, stdin, stdout, stderr)
 	case "keys":
 		err = keys(args, stdout, stderr)
+	case "bench":
+		err = bench(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "idconnect", version())
 	case "help", "-h", "-help", "--help":
@@ -66,9 +69,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 const usage = `Usage:
   idconnect [serve]                      run the service (configured by environment; with none, on embedded emulators)
-  idconnect emulate myinfo [flags]       run the Myinfo v3 emulator alone (idconnect emulate myinfo -h)
+  idconnect emulate myinfo|singpass|oneid [flags]
+                                         run a provider emulator alone (idconnect emulate myinfo -h)
   idconnect decode myinfo-v3 [flags]     decrypt and verify a Myinfo person answer read on stdin
   idconnect keys generate|public|rotate|check  make, publish, rotate or check a relying-party key set (JWKS)
+  idconnect bench [flags]                drive logins through the service and its emulators on loopback; report
+                                         throughput, latency, CPU and memory per login (idconnect bench -h)
   idconnect version                      print the version
 `
 

@@ -14,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/idconnect/idconnect"
@@ -46,6 +48,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg.LogFormat, stderr)
+	if cfg.CPUProfile != "" {
+		stop, err := startCPUProfile(cfg.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("IDCONNECT_CPU_PROFILE: %w", err)
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -69,6 +78,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	defer stop()
 	defer svc.close()
 	return serveWithLimits(ctx, ln, svc.handler, cfg.Limits)
+}
+
+// startCPUProfile writes a CPU profile to path until the returned stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // newLogger returns the service's logger: slog text or JSON on w.

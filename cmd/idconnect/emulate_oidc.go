@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	oneidemu "github.com/idconnect/idconnect/emulator/oneid"
+	"github.com/idconnect/idconnect/emulator/personas"
+	singpassemu "github.com/idconnect/idconnect/emulator/singpass"
+)
+
+// emulateSingpass runs the Singpass FAPI 2.0 emulator on its own address,
+// with one registered app whose keys it fetches from the app's JWKS URL,
+// as Singpass does.
+func emulateSingpass(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("emulate singpass", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:5157", "listen `address`")
+	issuer := fs.String("issuer", "", "the issuer `URL` clients reach the emulator at; default http://ADDR")
+	clientID := fs.String("client-id", "idconnect-myinfo-app", "the registered app's client `id`")
+	jwksURL := fs.String("client-jwks-url", "http://localhost:3001/.well-known/jwks.json", "the `URL` of the app's public keys (idconnect serves them at /.well-known/jwks.json)")
+	redirects := fs.String("redirect-uri", defaultRedirectURL+",http://localhost:3001/callback/singpass", "registered redirect `URLs`, comma-separated")
+	kind := fs.String("kind", "myinfo", "the app's `kind`: myinfo (id_token and userinfo) or login (id_token only)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	var appKind singpassemu.AppKind
+	switch *kind {
+	case "myinfo":
+		appKind = singpassemu.MyinfoApp
+	case "login":
+		appKind = singpassemu.LoginApp
+	default:
+		return fmt.Errorf("-kind %q: want myinfo or login", *kind)
+	}
+	if *issuer == "" {
+		*issuer = defaultPublicURL("http", *addr)
+	}
+	people, err := personas.Myinfo()
+	if err != nil {
+		return err
+	}
+	emu, err := singpassemu.New(singpassemu.Config{
+		Issuer:   *issuer,
+		Personas: people,
+		Clients: []singpassemu.Client{{ID: *clientID, Kind: appKind, JWKSURL: *jwksURL, RedirectURIs: splitList(*redirects),
+			Name: "idconnect", Purpose: "Demonstration of idconnect"}},
+		// Developers run relying parties at http://127.0.0.1:PORT as often
+		// as at http://localhost:PORT; the portal's rule against IP hosts
+		// is not what this emulator is for.
+		AllowIPRedirectURIs: true,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "Singpass FAPI 2.0 emulator (not Singpass) at %s (discovery at /.well-known/openid-configuration), client id %s\n", emu.Issuer(), *clientID)
+	return serveHTTP(ctx, ln, emu)
+}
+
+// emulateOneID runs the OneID emulator on its own address, with one
+// registered client.
+func emulateOneID(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("emulate oneid", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:5158", "listen `address`")
+	issuer := fs.String("issuer", "", "the issuer `URL` clients reach the emulator at; default http://ADDR")
+	clientID := fs.String("client-id", "idconnect-oneid", "the registered client `id`")
+	clientSecret := fs.String("client-secret", "", "the registered client `secret` (required)")
+	redirects := fs.String("redirect-uri", "http://localhost:3001/callback/oneid", "registered redirect `URLs`, comma-separated")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	if strings.TrimSpace(*clientSecret) == "" {
+		return fmt.Errorf("-client-secret is required")
+	}
+	if *issuer == "" {
+		*issuer = defaultPublicURL("http", *addr)
+	}
+	people, err := personas.OneID()
+	if err != nil {
+		return err
+	}
+	emu, err := oneidemu.New(oneidemu.Config{
+		Issuer:   *issuer,
+		Personas: people,
+		Clients:  []oneidemu.Client{{ID: *clientID, Secret: *clientSecret, RedirectURIs: splitList(*redirects)}},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "OneID emulator (not OneID) at %s (discovery at /.well-known/openid-configuration), client id %s\n", emu.Issuer(), *clientID)
+	return serveHTTP(ctx, ln, emu)
+}
