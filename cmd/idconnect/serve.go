@@ -155,6 +155,9 @@ func buildService(cfg *serviceConfig, log *slog.Logger, listenAddr string) (*ser
 			base = http.DefaultTransport.(*http.Transport).Clone()
 		}
 		base.MaxResponseHeaderBytes = httpx.DefaultMaxResponseHeaderBytes
+		// Keep connections to the provider alive for as many logins as
+		// run at once (net/http keeps two per host by default).
+		base.MaxIdleConnsPerHost = httpx.MaxIdleConnsPerHost
 		return &http.Client{Timeout: cfg.ProviderTimeout, Transport: metrics.Transport(name, base)}
 	}
 

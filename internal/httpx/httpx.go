@@ -24,6 +24,12 @@ const (
 	DefaultMaxResponseHeaderBytes = 64 << 10
 )
 
+// MaxIdleConnsPerHost is the pool of kept-alive connections Outbound gives
+// a transport that leaves MaxIdleConnsPerHost zero. net/http's zero means
+// two: under a few dozen concurrent logins every provider call beyond the
+// second would dial (and, over TLS, handshake) again.
+const MaxIdleConnsPerHost = 64
+
 // ErrTooLarge is returned by ReadAll when a body exceeds its limit.
 var ErrTooLarge = errors.New("httpx: response body too large")
 
@@ -45,8 +51,10 @@ type Options struct {
 // http.ErrUseLastResponse, so a 3xx answer comes back to the caller as is
 // and nothing is re-sent to its Location.
 //
-// The header cap is set on a clone of c's transport when that transport is
-// nil (http.DefaultTransport is cloned) or an *http.Transport. Any other
+// The header cap, and a pool of MaxIdleConnsPerHost kept-alive connections
+// where none is set, are set on a clone of c's transport when that
+// transport is nil (http.DefaultTransport is cloned) or an *http.Transport.
+// Any other
 // RoundTripper (an instrumenting wrapper, say) is used unchanged and must
 // cap header sizes itself; the redirect rule still holds, since it lives in
 // the client, not the transport.
@@ -72,6 +80,9 @@ func Outbound(c *http.Client, o Options) *http.Client {
 		t = t.Clone()
 		if t.MaxResponseHeaderBytes <= 0 || t.MaxResponseHeaderBytes > o.MaxResponseHeaderBytes {
 			t.MaxResponseHeaderBytes = o.MaxResponseHeaderBytes
+		}
+		if t.MaxIdleConnsPerHost <= 0 {
+			t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
 		}
 		out.Transport = t
 	}

@@ -3,9 +3,11 @@ package httpx_test
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -157,3 +159,50 @@ func TestReadAll(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
+
+// Outbound keeps as many connections alive as concurrent calls need: a
+// second and third round of 16 concurrent calls reuse the first round's
+// connections instead of dialling again (net/http alone keeps two).
+func TestOutboundKeepsConnectionsAlive(t *testing.T) {
+	const conc = 16
+	var dials atomic.Int64
+	var gate atomic.Pointer[chan struct{}] // closed when a round may answer
+	var arrived sync.WaitGroup
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := *gate.Load()
+		arrived.Done()
+		<-g // hold every call of a round open at once: each needs its own connection
+		io.WriteString(w, "ok")
+	}))
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	ts.Start()
+	defer ts.Close()
+	c := httpx.Outbound(nil, httpx.Options{})
+	for round := range 3 {
+		g := make(chan struct{})
+		gate.Store(&g)
+		arrived.Add(conc)
+		var done sync.WaitGroup
+		for range conc {
+			done.Go(func() {
+				resp, err := c.Get(ts.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			})
+		}
+		arrived.Wait()
+		close(g)
+		done.Wait()
+		if got := dials.Load(); got > conc {
+			t.Fatalf("round %d: %d connections dialled for %d concurrent calls: kept-alive connections were dropped", round+1, got, conc)
+		}
+	}
+}
