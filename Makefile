@@ -9,6 +9,7 @@ FUZZTIME ?= 10s
 FUZZ_TARGETS = \
 	.:FuzzParseCallback \
 	.:FuzzBrowserSecret \
+	.:FuzzDecodeLogin \
 	./emulator/myinfo:FuzzParsePKISign \
 	./emulator/oneid:FuzzParseBasicAuth \
 	./emulator/oneid:FuzzParseScope \

@@ -8,7 +8,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -288,10 +287,7 @@ func (f *Flow) Start(ctx context.Context, provider, browser string, opts StartOp
 }
 
 func (f *Flow) put(ctx context.Context, key string, login *Login) error {
-	b, err := json.Marshal(login)
-	if err != nil {
-		return fmt.Errorf("idconnect: encoding login: %w", err)
-	}
+	b := encodeLogin(login)
 	// The store keeps the login a little past its expiry so that a late
 	// callback is told "expired" rather than "unknown".
 	if err := f.Store.Put(ctx, key, b, login.ExpiresAt.Add(expiredGrace)); err != nil {
@@ -320,8 +316,8 @@ func (f *Flow) take(ctx context.Context, key func(provider, value, browser strin
 	if err != nil {
 		return nil, fmt.Errorf("idconnect: reading login: %w", err)
 	}
-	var login Login
-	if err := json.Unmarshal(b, &login); err != nil {
+	login, err := decodeLogin(b)
+	if err != nil {
 		return nil, fmt.Errorf("idconnect: decoding login: %w", err)
 	}
 	if !f.now().Before(login.ExpiresAt) {
@@ -334,7 +330,7 @@ func (f *Flow) take(ctx context.Context, key func(provider, value, browser strin
 	if subtle.ConstantTimeCompare(want, got[:]) != 1 {
 		return nil, ErrBrowserMismatch
 	}
-	return &login, nil
+	return login, nil
 }
 
 // Callback handles the provider's redirect to the named provider's

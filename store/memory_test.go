@@ -145,3 +145,23 @@ func BenchmarkMemoryPutLarge(b *testing.B) {
 		}
 	}
 }
+
+// An expiry beyond what Unix nanoseconds hold (after 2262) stays in the
+// future, and one before 1678 in the past.
+func TestMemoryFarExpiry(t *testing.T) {
+	c := newFakeClock()
+	m := &store.Memory{Now: c.Now}
+	ctx := context.Background()
+	if err := m.Put(ctx, "far", []byte("v"), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Put(ctx, "past", []byte("v"), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := m.Take(ctx, "far"); err != nil || string(v) != "v" {
+		t.Fatalf("far expiry: %q, %v", v, err)
+	}
+	if _, err := m.Take(ctx, "past"); err != store.ErrNotFound {
+		t.Fatalf("zero expiry: %v, want ErrNotFound", err)
+	}
+}
