@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat: 100
@@ -62,25 +63,32 @@ func procStatusBytes(pid int, field string) (int64, error) {
 }
 
 // threadCPU runs f on one locked OS thread and returns the CPU time that
-// thread spent in it: the machine's other load does not count.
+// thread spent in it (CLOCK_THREAD_CPUTIME_ID, to the nanosecond): the
+// machine's other load does not count.
 func threadCPU(f func() error) (time.Duration, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	const rusageThread = 1 // RUSAGE_THREAD
-	var before, after syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &before); err != nil {
+	before, err := threadClock()
+	if err != nil {
 		return 0, err
 	}
 	if err := f(); err != nil {
 		return 0, err
 	}
-	if err := syscall.Getrusage(rusageThread, &after); err != nil {
+	after, err := threadClock()
+	if err != nil {
 		return 0, err
 	}
-	cpu := func(r *syscall.Rusage) time.Duration {
-		return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+	return after - before, nil
+}
+
+func threadClock() (time.Duration, error) {
+	const clockThreadCPUTimeID = 3 // CLOCK_THREAD_CPUTIME_ID
+	var ts syscall.Timespec
+	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
+		return 0, fmt.Errorf("clock_gettime(CLOCK_THREAD_CPUTIME_ID): %w", errno)
 	}
-	return cpu(&after) - cpu(&before), nil
+	return time.Duration(ts.Nano()), nil
 }
 
 // setChildAttr has the kernel kill a child of the harness if the harness
