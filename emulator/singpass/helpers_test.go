@@ -126,6 +126,7 @@ func randID(t testing.TB) string {
 // over HTTP and a Login app with a pasted JWKS.
 type env struct {
 	t        *testing.T
+	issuer   string // the emulator's issuer (testIssuer unless a test sets another)
 	clock    *clock
 	srv      *Server
 	h        http.Handler
@@ -178,12 +179,16 @@ func newEnv(t *testing.T, mods ...func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = srv
+	e.srv, e.issuer = srv, cfg.Issuer
 	mux := http.NewServeMux()
-	mux.Handle("/fapi/", http.StripPrefix("/fapi", srv))
-	mux.Handle("/.well-known/keys", srv.JWKSHandler())
+	if u, _ := url.Parse(cfg.Issuer); u.Path == "/fapi" {
+		mux.Handle("/fapi/", http.StripPrefix("/fapi", srv))
+		mux.Handle("/.well-known/keys", srv.JWKSHandler())
+	} else {
+		mux.Handle("/", srv) // an issuer without a path, as Corppass's
+	}
 	e.h = mux
-	rec := e.do(httptest.NewRequest("GET", testIssuer+"/.well-known/openid-configuration", nil))
+	rec := e.do(httptest.NewRequest("GET", cfg.Issuer+"/.well-known/openid-configuration", nil))
 	if rec.Code != 200 {
 		t.Fatalf("discovery: %d %s", rec.Code, rec.Body)
 	}
@@ -242,7 +247,7 @@ func (l *login) assertionClaims(aud string) map[string]any {
 
 // assertion is a fresh, correct client assertion.
 func (l *login) assertion() string {
-	return signJWT(l.e.t, l.rp.sigKey, l.rp.sigKID, "JWT", false, l.assertionClaims(testIssuer))
+	return signJWT(l.e.t, l.rp.sigKey, l.rp.sigKID, "JWT", false, l.assertionClaims(l.e.issuer))
 }
 
 // proofClaims are a fresh DPoP proof's claims.
@@ -338,7 +343,7 @@ func (l *login) callback(rec *httptest.ResponseRecorder) url.Values {
 	if err != nil {
 		l.e.t.Fatal(err)
 	}
-	if q.Get("iss") != testIssuer || q.Get("state") != l.state {
+	if q.Get("iss") != l.e.issuer || q.Get("state") != l.state {
 		l.e.t.Fatalf("callback iss %q state %q; want the issuer and the login's state", q.Get("iss"), q.Get("state"))
 	}
 	return q
