@@ -14,17 +14,20 @@
 //
 // # Rotation
 //
-// A set may hold several keys of each use. The order of the keys in the
-// file is their age: [Set.Add] appends, and the last signing key in the set
-// is the one that signs ([Set.Signer]). Every decryption key can decrypt: a
-// JWE names the key it was made for in its "kid", and the set picks it.
+// A set may hold several keys of each use, each with optional times kept in
+// the file beside its JWK members: "created", "not_before" (when it takes
+// over) and "retire_after" (when it is done). The service reads them with
+// its clock: the signing key is the newest live one ([Set.Signer]); the
+// published set ([Set.PublicAt]) holds every signing key not yet retired
+// (so a new one is known before it signs) and the newest live decryption
+// key (the one providers encrypt to). Every decryption key in the set
+// decrypts: a JWE names the key it was made for in its "kid".
 //
-// Providers cache the relying party's public keys (Singpass for an hour),
-// so rotate in steps. For a signing key: publish a set that holds the new
-// key before it signs (put it ahead of the current signer in the file),
-// wait for the provider's cache to expire, move it to the end, and later
-// [Set.Remove] the old key. For a decryption key: add it (every key keeps
-// decrypting), publish, wait, then remove the old one.
+// [Set.Rotate] writes Singpass's rotation steps as such times: new keys
+// published, then taking over once every instance and every provider's
+// JWKS cache (an hour at Singpass and Corppass) has them, the old ones
+// kept until what is in flight is done. A set without times (from
+// [Generate] or [Set.Add]) behaves as before: the last signing key signs.
 //
 // # Keys elsewhere
 //
@@ -39,7 +42,8 @@
 //
 // [Set.MarshalPrivate] writes private keys. Keep its output readable by the
 // service only (the idconnect command writes it with mode 0600). Only
-// [Set.PublicJSON] is for publication.
+// [Set.PublicJSONAt] (or PublicJSON) is for publication, and [Checker]
+// checks a published set as Singpass and Corppass fetch it.
 package keyset
 
 import (
@@ -82,7 +86,8 @@ var (
 // [Generate] or [Parse]. A Set is not safe for concurrent modification;
 // the read methods may be called concurrently once it is no longer changed.
 type Set struct {
-	keys []entry // oldest first
+	keys   []entry // oldest first
+	holder Holder  // where new keys are made; nil: in memory, written to the file
 }
 
 // entry is one private key and its rotation times (zero: unset).
@@ -96,6 +101,9 @@ type entry struct {
 	// RetireAfter is when the key is done: it is then neither used nor
 	// published, and Rotate drops it.
 	RetireAfter time.Time
+	// held, when set, is the private key in a Holder; JSONWebKey then
+	// holds the public key only.
+	held HeldKey
 }
 
 // live reports whether e may be used at now.
@@ -134,7 +142,7 @@ func Generate(rand io.Reader) (*Set, error) {
 // set and returns its kid. An added signing key signs at once (it is the
 // newest); use [Set.Rotate] to let providers see it first.
 func (s *Set) Add(rand io.Reader, use string) (string, error) {
-	e, err := newEntry(rand, use)
+	e, err := s.newEntry(rand, use)
 	if err != nil {
 		return "", err
 	}
@@ -142,7 +150,12 @@ func (s *Set) Add(rand io.Reader, use string) (string, error) {
 	return e.KeyID, nil
 }
 
-func newEntry(rand io.Reader, use string) (entry, error) {
+// newEntry makes a key for use: in the set's holder if it has one, else
+// from rand.
+func (s *Set) newEntry(rand io.Reader, use string) (entry, error) {
+	if s.holder != nil {
+		return heldEntry(s.holder, use)
+	}
 	alg, ok := algFor(use)
 	if !ok {
 		return entry{}, fmt.Errorf("%w: unknown use %q", ErrInvalid, use)
@@ -205,14 +218,18 @@ func (s *Set) Signer(now time.Time) (jose.JSONWebKey, error) {
 	return s.keys[best].JSONWebKey, nil
 }
 
-// SigningKey implements [Keys]: the key [Set.Signer] picks at now, as an
-// *ecdsa.PrivateKey, and its kid.
+// SigningKey implements [Keys]: the key [Set.Signer] picks at now (an
+// *ecdsa.PrivateKey, or a held key), and its kid.
 func (s *Set) SigningKey(now time.Time) (crypto.Signer, string, error) {
-	k, err := s.Signer(now)
+	best := s.current(UseSig, now)
+	if best < 0 {
+		return nil, "", fmt.Errorf("%w: no signing key is active at %s", ErrNotFound, now.UTC().Format(time.RFC3339))
+	}
+	signer, err := s.keys[best].signer()
 	if err != nil {
 		return nil, "", err
 	}
-	return k.Key.(*ecdsa.PrivateKey), k.KeyID, nil
+	return signer, s.keys[best].KeyID, nil
 }
 
 // DecryptKey implements [Keys] (and jose.OpaqueKeyDecrypter): it unwraps
@@ -225,21 +242,23 @@ func (s *Set) DecryptKey(encryptedKey []byte, h jose.Header) ([]byte, error) {
 		if k.Use != UseEnc || k.KeyID != h.KeyID || h.KeyID == "" {
 			continue
 		}
-		priv, err := k.Key.(*ecdsa.PrivateKey).ECDH()
+		priv, err := k.ecdhKey()
 		if err != nil {
-			return nil, fmt.Errorf("keyset: decryption key: %w", err)
+			return nil, err
 		}
 		return unwrapKey(priv, encryptedKey, h)
 	}
 	return nil, errors.New("keyset: the JWE names no decryption key of this set")
 }
 
-// DecryptionKeys returns every decryption key as a private JWK set, for
-// go-jose (or jwx.Decrypt), which picks the key named by a JWE's "kid".
+// DecryptionKeys returns every decryption key kept in the file as a
+// private JWK set, for go-jose (or jwx.Decrypt), which picks the key named
+// by a JWE's "kid". Held keys are not in it: use the Set itself as the
+// key (it is a jose.OpaqueKeyDecrypter).
 func (s *Set) DecryptionKeys() *jose.JSONWebKeySet {
 	out := &jose.JSONWebKeySet{}
 	for _, k := range s.keys {
-		if k.Use == UseEnc {
+		if k.Use == UseEnc && k.held == nil {
 			out.Keys = append(out.Keys, k.JSONWebKey)
 		}
 	}
@@ -318,6 +337,7 @@ func (s *Set) MarshalPrivate() ([]byte, error) {
 // times are an entry's rotation times as the file holds them: members
 // beside the JWK's, RFC 3339 in UTC.
 type times struct {
+	HSMLabel    string `json:"hsm_label,omitempty"`
 	Created     string `json:"created,omitempty"`
 	NotBefore   string `json:"not_before,omitempty"`
 	RetireAfter string `json:"retire_after,omitempty"`
@@ -334,12 +354,19 @@ func (e entry) marshal() ([]byte, error) {
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	tb, err := json.Marshal(times{stamp(e.Created), stamp(e.NotBefore), stamp(e.RetireAfter)})
+	tb, err := json.Marshal(times{label(e.held), stamp(e.Created), stamp(e.NotBefore), stamp(e.RetireAfter)})
 	if err != nil || len(b) < 2 || len(tb) <= 2 {
 		return b, err
 	}
 	// {"jwk members"} + {"time members"} = {"jwk members","time members"}
 	return append(append(b[:len(b)-1:len(b)-1], ','), tb[1:]...), nil
+}
+
+func label(k HeldKey) string {
+	if k == nil {
+		return ""
+	}
+	return k.Label()
 }
 
 func marshal(v any) ([]byte, error) {
@@ -363,14 +390,16 @@ func marshal(v any) ([]byte, error) {
 // and key types, other or missing uses and algorithms, repeated kids or
 // keys, a retire_after before its not_before, and a set without at least
 // one key of each use. A kid need not be a thumbprint.
-func Parse(data []byte) (*Set, error) {
+func Parse(data []byte) (*Set, error) { return parse(data, nil) }
+
+func parse(data []byte, h Holder) (*Set, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON key set", ErrInvalid)
 	}
-	s := new(Set)
+	s := &Set{holder: h}
 	for i, raw := range doc.Keys {
 		var e entry
 		if err := e.JSONWebKey.UnmarshalJSON(raw); err != nil {
@@ -378,7 +407,20 @@ func Parse(data []byte) (*Set, error) {
 		}
 		var ts times
 		if err := json.Unmarshal(raw, &ts); err != nil {
-			return nil, fmt.Errorf("%w: key %d: created, not_before and retire_after must be RFC 3339 strings", ErrInvalid, i)
+			return nil, fmt.Errorf("%w: key %d: hsm_label, created, not_before and retire_after must be strings (times in RFC 3339)", ErrInvalid, i)
+		}
+		if ts.HSMLabel != "" {
+			if h == nil {
+				return nil, fmt.Errorf("%w: key %d (kid %q) is held in an HSM (label %q): configure the HSM (keyset.ParseHeld)", ErrInvalid, i, e.KeyID, ts.HSMLabel)
+			}
+			if !e.IsPublic() {
+				return nil, fmt.Errorf("%w: key %d (kid %q) has both an hsm_label and a private part", ErrInvalid, i, e.KeyID)
+			}
+			k, err := h.Find(ts.HSMLabel)
+			if err != nil {
+				return nil, fmt.Errorf("%w: key %d (kid %q): %v", ErrInvalid, i, e.KeyID, err)
+			}
+			e.held = k
 		}
 		for _, f := range []struct {
 			name string
@@ -411,6 +453,22 @@ func (s *Set) check() error {
 	for i, k := range s.keys {
 		bad := func(format string, a ...any) {
 			errs = append(errs, fmt.Errorf("%w: key %d (kid %q): %s", ErrInvalid, i, k.KeyID, fmt.Sprintf(format, a...)))
+		}
+		if k.held != nil {
+			pub, ok := k.Key.(*ecdsa.PublicKey)
+			if hp, _ := k.held.Public().(*ecdsa.PublicKey); !ok || hp == nil || !pub.Equal(hp) {
+				bad("the held key %q is not the key of the JWK", k.held.Label())
+				continue
+			}
+			if alg, ok := algFor(k.Use); !ok || k.Algorithm != alg {
+				bad("use %q with alg %q, want sig with %s or enc with %s", k.Use, k.Algorithm, AlgSig, AlgEnc)
+			}
+			uses[k.Use]++
+			if k.KeyID == "" || kids[k.KeyID] {
+				bad("no kid, or a kid repeated")
+			}
+			kids[k.KeyID] = true
+			continue
 		}
 		priv, ok := k.Key.(*ecdsa.PrivateKey)
 		switch {

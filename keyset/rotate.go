@@ -77,7 +77,7 @@ func (s *Set) Rotate(rand io.Reader, now time.Time, p RotatePolicy) (Rotation, e
 			return Rotation{}, fmt.Errorf("%w: key %s takes over at %s; rotate after that", ErrRotating, k.KeyID, k.NotBefore.UTC().Format(time.RFC3339))
 		}
 	}
-	next := &Set{}
+	next := &Set{holder: s.holder}
 	var r Rotation
 	for _, k := range s.keys {
 		if !k.RetireAfter.IsZero() && !now.Before(k.RetireAfter) {
@@ -104,7 +104,7 @@ func (s *Set) Rotate(rand io.Reader, now time.Time, p RotatePolicy) (Rotation, e
 		}
 	}
 	for _, use := range []string{UseSig, UseEnc} {
-		e, err := newEntry(rand, use)
+		e, err := next.newEntry(rand, use)
 		if err != nil {
 			return Rotation{}, err
 		}

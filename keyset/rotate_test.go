@@ -67,7 +67,7 @@ func TestRotate(t *testing.T) {
 	// Both decryption keys decrypt throughout (the file is the truth; the
 	// next rotation drops the old one once retired).
 	for _, kid := range []string{oldEnc, newEnc} {
-		compact := encryptTo(t, s, kid, "A256GCM", nil)
+		compact := encryptTo(t, s, kid, "A256GCM")
 		if _, err := decrypt(compact, s); err != nil {
 			t.Errorf("decrypting to %s: %v", kid, err)
 		}
@@ -148,7 +148,7 @@ func TestParseTimes(t *testing.T) {
 	priv, _ := s.MarshalPrivate()
 	for _, tt := range []struct{ name, old, new, want string }{
 		{"not RFC 3339", `"created": "2026-12-01T10:00:00Z"`, `"created": "1 Dec 2026"`, "created is not an RFC 3339 time"},
-		{"not a string", `"created": "2026-12-01T10:00:00Z"`, `"created": 1764583200`, "RFC 3339 strings"},
+		{"not a string", `"created": "2026-12-01T10:00:00Z"`, `"created": 1764583200`, "must be strings"},
 		{"retire before start", `"not_before": "2026-12-01T11:30:00Z"`, `"not_before": "2026-12-01T11:30:00Z", "retire_after": "2026-12-01T11:00:00Z"`, "retire_after is not after not_before"},
 	} {
 		bad := strings.Replace(string(priv), tt.old, tt.new, 1)

@@ -12,10 +12,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/emulator/personas"
 	emulator "github.com/idconnect/idconnect/emulator/singpass"
+	"github.com/idconnect/idconnect/keyset"
 	"github.com/idconnect/idconnect/keyset/pkcs11"
 	"github.com/idconnect/idconnect/provider/singpass"
 	"github.com/idconnect/idconnect/store"
@@ -34,19 +36,33 @@ func (s *countingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts
 
 // TestEmulatorLogin: a Singpass Myinfo login against emulator/singpass in
 // which the client assertions, the DPoP proofs and the decryption of the ID
-// token and userinfo all happen in the SoftHSM2 token.
+// token and userinfo all happen in the SoftHSM2 token, with the keys named
+// by a key set file (keyset.ParseHeld).
 func TestEmulatorLogin(t *testing.T) {
 	tok, _ := openToken(t)
-	for label, use := range map[string]string{"rp-sig": pkcs11.UseSig, "rp-enc": pkcs11.UseEnc, "rp-dpop": pkcs11.UseSig} {
-		if _, err := tok.Generate(label, use); err != nil {
-			t.Fatal(err)
-		}
-	}
-	keys, err := tok.Keys("rp-sig", "rp-enc")
+	// The key set file holds the token keys' public halves and labels;
+	// read back with the token as holder, it signs and decrypts there.
+	made, err := keyset.GenerateHeld(tok.Holder())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dpopKey, err := tok.Key("rp-dpop")
+	file, err := made.MarshalPrivate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(file), `"d"`) {
+		t.Fatalf("the key set file holds a private part:\n%s", file)
+	}
+	keys, err := keyset.ParseHeld(file, tok.Holder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signer, _, _ := keys.SigningKey(time.Now()); signer == nil {
+		t.Fatal("no signer")
+	} else if _, ok := signer.(*pkcs11.Key); !ok {
+		t.Fatalf("the signer is %T, not a token key", signer)
+	}
+	dpopKey, err := tok.Generate("rp-dpop", pkcs11.UseSig)
 	if err != nil {
 		t.Fatal(err)
 	}

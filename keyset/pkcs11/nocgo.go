@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/idconnect/idconnect/keyset"
 )
 
 // Token is an open PKCS#11 token. Without cgo none can be opened.
@@ -28,6 +30,14 @@ func (*Token) Key(label string) (*Key, error) { return nil, ErrNoCgo }
 
 // Keys returns ErrNoCgo.
 func (*Token) Keys(signing string, decryption ...string) (*Keys, error) { return nil, ErrNoCgo }
+
+// Holder returns a keyset.Holder whose every call returns ErrNoCgo.
+func (*Token) Holder() keyset.Holder { return noHolder{} }
+
+type noHolder struct{}
+
+func (noHolder) Generate(string) (keyset.HeldKey, error) { return nil, ErrNoCgo }
+func (noHolder) Find(string) (keyset.HeldKey, error)     { return nil, ErrNoCgo }
 
 // Key is a key pair on a token.
 type Key struct{}

@@ -456,3 +456,20 @@ func (ks *Keys) DecryptKey(encryptedKey []byte, h jose.Header) ([]byte, error) {
 func (ks *Keys) Public() *jose.JSONWebKeySet {
 	return &jose.JSONWebKeySet{Keys: append([]jose.JSONWebKey(nil), ks.public.Keys...)}
 }
+
+// Holder returns the token as a keyset.Holder: a key set parsed with it
+// (keyset.ParseHeld) keeps its keys here, and keyset's Add and Rotate
+// make new ones here, labelled "idconnect-{use}-{random}".
+func (t *Token) Holder() keyset.Holder { return holder{t} }
+
+type holder struct{ t *Token }
+
+func (h holder) Generate(use string) (keyset.HeldKey, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return h.t.Generate(fmt.Sprintf("idconnect-%s-%x", use, b), use)
+}
+
+func (h holder) Find(label string) (keyset.HeldKey, error) { return h.t.Key(label) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/idconnect/idconnect/internal/jwx"
 	"github.com/idconnect/idconnect/internal/softhsm"
+	"github.com/idconnect/idconnect/keyset"
 	"github.com/idconnect/idconnect/keyset/pkcs11"
 )
 
@@ -210,5 +211,39 @@ func TestOpenRefuses(t *testing.T) {
 	bad.Module = "/nonexistent/libpkcs11.so"
 	if _, err := pkcs11.Open(bad); err == nil {
 		t.Error("a missing module opened")
+	}
+}
+
+// TestRotateInToken: rotating a key set held in the token makes the new
+// keys in the token, and the file finds them again after a reopen.
+func TestRotateInToken(t *testing.T) {
+	tok, cfg := openToken(t)
+	set, err := keyset.GenerateHeld(tok.Holder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := set.Rotate(nil, testNow, keyset.RotatePolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := set.MarshalPrivate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(file), `"hsm_label": "idconnect-`); n != 4 || strings.Contains(string(file), `"d"`) {
+		t.Fatalf("%d held keys in the file:\n%s", n, file)
+	}
+	tok.Close()
+	again, err := pkcs11.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	back, err := keyset.ParseHeld(file, again.Holder())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, kid, err := back.SigningKey(r.Takeover); err != nil || kid != r.Signing {
+		t.Errorf("signer at the takeover %q, %v; want %s", kid, err, r.Signing)
 	}
 }
