@@ -432,7 +432,7 @@ func embeddedOneID(cfg *serviceConfig) (*oneidemu.Server, *oneid.Config, error) 
 	emu, err := oneidemu.New(oneidemu.Config{
 		Issuer:   c.Issuer,
 		Personas: people,
-		Clients: []oneidemu.Client{{ID: c.ClientID, Secret: c.ClientSecret.Reveal(), Name: "idconnect demo",
+		Clients: []oneidemu.Client{{ID: c.ClientID, Secret: c.ClientSecret.Reveal(), Name: "idconnect demo", Purpose: "Demonstration of idconnect",
 			RedirectURIs: []string{c.RedirectURI, public + "/demo/callback/oneid"}}},
 		Now: cfg.Now,
 	})

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/idconnect/idconnect/emulator/personas"
 )
 
 // Deny redirects carry this description, as Myinfo sends it.
@@ -325,13 +327,16 @@ type (
 	}
 	personaView struct{ ID, Masked, Name, Summary string }
 	consentView struct {
-		Action     string
-		Flow       string
-		ClientID   string
-		Purpose    string
-		Persona    string
-		Attributes []string
+		Action   string
+		Flow     string
+		ClientID string
+		Purpose  string
+		Persona  string
+		Name     string
+		Items    []itemView
 	}
+	// itemView is a requested data item: its label and its name.
+	itemView struct{ Label, Name string }
 )
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, f *flow) {
@@ -358,10 +363,15 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, f *flow) {
 			return
 		}
 	}
-	s.render(w, http.StatusOK, "consent", consentView{
-		Action: actionBase(r) + "consent", Flow: id, ClientID: s.cfg.ClientID,
-		Purpose: f.purpose, Persona: mask(f.persona), Attributes: f.attributes,
-	})
+	v := consentView{Action: actionBase(r) + "consent", Flow: id, ClientID: s.cfg.ClientID,
+		Purpose: f.purpose, Persona: mask(f.persona)}
+	if p := s.people[f.persona]; p != nil {
+		v.Name = p.name
+	}
+	for _, a := range f.attributes {
+		v.Items = append(v.Items, itemView{Label: personas.ItemLabel(a), Name: a})
+	}
+	s.render(w, http.StatusOK, "consent", v)
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, status int, msg string) {
@@ -378,43 +388,56 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 	_ = s.pages.ExecuteTemplate(w, name, data)
 }
 
-// pagesHTML holds the login, consent and error pages.
+// pagesHTML holds the login, consent and error pages. Every control is a
+// native button in a form, so the pages work by keyboard alone; each
+// persona's button is described by its edge case.
 const pagesHTML = `
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.}} · Myinfo v3 emulator</title>
-<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;line-height:1.4}
-.banner{background:#8a1c1c;color:#fff;padding:.6rem 1rem;font-weight:bold}
-button{padding:.4rem .9rem;margin:.2rem 0;font:inherit}ul{padding-left:1.2rem}</style>
+<style>*{box-sizing:border-box}body{margin:0;font-family:system-ui,sans-serif;line-height:1.45;color:#1b1f24;background:#f4f5f7}
+.banner{margin:0;background:#8a1c1c;color:#fff;padding:.6rem 1rem;font-weight:600}
+.brand{margin:0;background:#c8102e;color:#fff;padding:.8rem 1rem;font-weight:700;font-size:1.2rem}
+main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.4rem 0}
+.people{list-style:none;padding:0;margin:0}.people li{margin:.5rem 0}
+.people button{display:block;width:100%;text-align:left;background:#fff;border:1px solid #9aa3ad;border-radius:8px;padding:.7rem .9rem;font:inherit;color:#1b1f24;cursor:pointer}
+.people button:hover{border-color:#c8102e}.who{font-weight:600}.id{font-family:ui-monospace,monospace;margin-right:.5rem}
+.why{display:block;font-size:.9rem;color:#4a535d;margin-top:.2rem}
+.items{background:#fff;border:1px solid #d5d9de;border-radius:8px;padding:.6rem 1rem .6rem 2rem}.items code{color:#4a535d}
+.actions{display:flex;flex-wrap:wrap;gap:.8rem;margin-top:1rem}
+.actions button{font:inherit;min-height:44px;padding:.5rem 1.4rem;border-radius:6px;cursor:pointer;font-weight:600}
+.allow{background:#c8102e;color:#fff;border:2px solid #c8102e}.deny{background:#fff;color:#1b1f24;border:2px solid #4a535d}
+button:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}</style>
 </head><body>
-<p class="banner" role="alert">EMULATOR: this is not Singpass or Myinfo. The people here are test data; nothing is sent to the government.</p>
-<h1>{{.}}</h1>{{end}}
+<p class="banner" role="note">EMULATOR: this is not Singpass or Myinfo. The people here are test data; nothing is sent to the government.</p>
+<p class="brand">Singpass · Myinfo</p>
+<main><h1>{{.}}</h1>{{end}}
 
 {{define "login"}}{{template "head" "Log in"}}
-<p>Choose the test person to log in as.</p>
+<p>Choose the test person to log in as. Each one covers an edge case.</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
-<ul>{{range .Personas}}
-<li><button type="submit" name="persona" value="{{.ID}}">{{.Masked}} {{.Name}}</button>{{if .Summary}} <small>{{.Summary}}</small>{{end}}</li>{{end}}
+<ul class="people">{{range .Personas}}
+<li><button type="submit" name="persona" value="{{.ID}}"><span class="id">{{.Masked}}</span> <span class="who">{{.Name}}</span>{{if .Summary}}<span class="why">{{.Summary}}</span>{{end}}</button></li>{{end}}
 </ul>
 </form>
-</body></html>{{end}}
+</main></body></html>{{end}}
 
 {{define "consent"}}{{template "head" "Consent"}}
-<p>The application <strong>{{.ClientID}}</strong> asks for the following Myinfo data of <strong>{{.Persona}}</strong>.</p>
-<p>Purpose: {{.Purpose}}</p>
-<ul>{{range .Attributes}}
-<li>{{.}}</li>{{end}}
+<p>Logged in as <strong>{{.Persona}} {{.Name}}</strong>.</p>
+<p>The application <strong>{{.ClientID}}</strong> asks for the following Myinfo data, for this purpose: <strong>{{.Purpose}}</strong></p>
+<ul class="items">{{range .Items}}
+<li>{{.Label}}{{if ne .Label .Name}} <code>{{.Name}}</code>{{end}}</li>{{end}}
 </ul>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
+<div class="actions"><button type="submit" class="allow" name="decision" value="allow" autofocus>Allow</button>
+<button type="submit" class="deny" name="decision" value="deny">Deny</button></div>
 </form>
-</body></html>{{end}}
+</main></body></html>{{end}}
 
 {{define "error"}}{{template "head" "Error"}}
 <p>{{.}}</p>
-</body></html>{{end}}
+</main></body></html>{{end}}
 `

@@ -152,12 +152,12 @@ func TestHTMLFlow(t *testing.T) {
 			page, _ := url.Parse(strings.Replace(e.authoriseURL("com", nil), "/authorise?", "/authorise"+tc.suffix+"?", 1))
 			resp := e.get(page.String())
 			html := readBody(t, resp)
-			if resp.StatusCode != http.StatusOK || !strings.Contains(html, "EMULATOR") || !strings.Contains(html, "S****048A ANDY LAU") {
+			if resp.StatusCode != http.StatusOK || !strings.Contains(html, "EMULATOR") || !strings.Contains(html, `<span class="id">S****048A</span> <span class="who">ANDY LAU</span>`) {
 				t.Fatalf("login page %d:\n%s", resp.StatusCode, html)
 			}
 			resp = e.submit(page, html, "persona", testPersona)
 			html = readBody(t, resp)
-			if resp.StatusCode != http.StatusOK || !strings.Contains(html, "testing &lt;the&gt; emulator") || !strings.Contains(html, "<li>regadd</li>") {
+			if resp.StatusCode != http.StatusOK || !strings.Contains(html, "testing &lt;the&gt; emulator") || !strings.Contains(html, "<li>Registered address <code>regadd</code></li>") {
 				t.Fatalf("consent page %d:\n%s", resp.StatusCode, html)
 			}
 			consentPage := resp.Request.URL

@@ -388,11 +388,12 @@ type (
 	}
 	personaView struct{ ID, Name, Summary string }
 	consentView struct {
-		Action string
-		Flow   string
-		App    string
-		Name   string
-		Scopes []string
+		Action  string
+		Flow    string
+		App     string
+		Purpose string
+		Name    string
+		Scopes  []string
 	}
 )
 
@@ -445,7 +446,7 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, f *flow, id
 	}
 	s.render(w, http.StatusOK, "consent", consentView{
 		Action: actionBase(r) + "consent", Flow: id, App: s.appName(f.req.clientID),
-		Name: s.people[f.persona].name, Scopes: says,
+		Purpose: s.clients[f.req.clientID].Purpose, Name: s.people[f.persona].name, Scopes: says,
 	})
 }
 
@@ -471,37 +472,44 @@ const pagesHTML = `
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.}} · OneID emulator</title>
-<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;line-height:1.4}
-.banner{background:#8a1c1c;color:#fff;padding:.6rem 1rem;font-weight:bold}
-.bank{background:#0b3d2e;color:#fff;padding:.5rem 1rem;font-size:1.2rem}
-button{padding:.4rem .9rem;margin:.2rem 0;font:inherit}button:focus{outline:3px solid #1c4f8a;outline-offset:2px}
-ul{padding-left:1.2rem}li{margin:.4rem 0}</style>
+<style>*{box-sizing:border-box}body{margin:0;font-family:system-ui,sans-serif;line-height:1.45;color:#1b1f24;background:#f4f5f7}
+.banner{margin:0;background:#8a1c1c;color:#fff;padding:.6rem 1rem;font-weight:600}
+.bank{margin:0;background:#0b3d2e;color:#fff;padding:.8rem 1rem;font-weight:700;font-size:1.2rem}
+main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.4rem 0}
+ul{background:#fff;border:1px solid #d5d9de;border-radius:8px;padding:.6rem 1rem .6rem 2rem}
+ul.people{list-style:none;padding:0;margin:0;background:none;border:0}.people li{margin:.5rem 0}
+.people button{display:block;width:100%;text-align:left;background:#fff;border:1px solid #9aa3ad;border-radius:8px;padding:.7rem .9rem;font:inherit;color:#1b1f24;cursor:pointer}
+.people button:hover{border-color:#0b3d2e}.who{font-weight:600}.why{display:block;font-size:.9rem;color:#4a535d;margin-top:.2rem}
+.actions{display:flex;flex-wrap:wrap;gap:.8rem;margin-top:1rem}
+.actions button{font:inherit;min-height:44px;padding:.5rem 1.4rem;border-radius:6px;cursor:pointer;font-weight:600}
+.allow{background:#0b3d2e;color:#fff;border:2px solid #0b3d2e}.deny{background:#fff;color:#1b1f24;border:2px solid #4a535d}
+button:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}</style>
 </head><body>
-<p class="banner" role="alert">EMULATOR: this is not OneID and not a bank. The people here are test data.</p>
-<h1>{{.}}</h1>{{end}}
+<p class="banner" role="note">EMULATOR: this is not OneID and not a bank. The people here are test data.</p>
+<p class="bank">Model Bank · OneID</p>
+<main><h1>{{.}}</h1>{{end}}
 
 {{define "login"}}{{template "head" "Log in to Model Bank"}}
-<p class="bank">Model Bank · online banking</p>
-<p>{{.App}} uses OneID to check who you are with your bank. Choose the test customer to log in as.</p>
+<p>{{.App}} uses OneID to check who you are with your bank. Choose the test customer to log in as; each one covers an edge case.</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
-<ul>{{range .Personas}}
-<li><button type="submit" name="persona" value="{{.ID}}">{{.Name}}</button>{{if .Summary}} <small>{{.Summary}}</small>{{end}}</li>{{end}}
+<ul class="people">{{range .Personas}}
+<li><button type="submit" name="persona" value="{{.ID}}"><span class="who">{{.Name}}</span>{{if .Summary}}<span class="why">{{.Summary}}</span>{{end}}</button></li>{{end}}
 </ul>
-<p><button type="submit" name="cancel" value="1">Cancel</button></p>
-</form></body></html>{{end}}
+<div class="actions"><button type="submit" name="cancel" value="1" class="deny">Cancel</button></div>
+</form></main></body></html>{{end}}
 
 {{define "consent"}}{{template "head" "Share your details"}}
-<p class="bank">Model Bank · OneID</p>
 <p>Logged in as <strong>{{.Name}}</strong>.</p>
 <p><strong>{{.App}}</strong> asks for:</p>
 <ul>{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
+{{if .Purpose}}<p>Purpose: <strong>{{.Purpose}}</strong></p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
-<button type="submit" name="decision" value="allow" autofocus>Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
-</form></body></html>{{end}}
+<div class="actions"><button type="submit" class="allow" name="decision" value="allow" autofocus>Allow</button>
+<button type="submit" class="deny" name="decision" value="deny">Deny</button></div>
+</form></main></body></html>{{end}}
 
 {{define "error"}}{{template "head" "Error"}}
-<p>{{.}}</p></body></html>{{end}}
+<p>{{.}}</p></main></body></html>{{end}}
 `

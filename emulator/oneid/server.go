@@ -89,6 +89,9 @@ type Client struct {
 	Scopes []string
 	// Name is shown on the consent page; "" shows the ID.
 	Name string
+	// Purpose, if set, is shown on the consent page: why the service asks
+	// (the emulator shows it to teach; OneID's own page names the service).
+	Purpose string
 }
 
 // Config configures a [Server]. [New] checks every field and reports every

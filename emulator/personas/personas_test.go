@@ -197,3 +197,11 @@ func TestMyinfoReturnsFreshCopies(t *testing.T) {
 		t.Error("changing a returned persona changed the next call's result")
 	}
 }
+
+func TestItemLabel(t *testing.T) {
+	for item, want := range map[string]string{"regadd": "Registered address", "uinfin": "NRIC/FIN", "vehicles": "vehicles"} {
+		if got := ItemLabel(item); got != want {
+			t.Errorf("ItemLabel(%q) = %q, want %q", item, got, want)
+		}
+	}
+}

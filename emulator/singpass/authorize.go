@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/idconnect/idconnect/emulator/personas"
 )
 
 // Deny redirects carry this description.
@@ -361,7 +363,9 @@ func (s *Server) showConsent(w http.ResponseWriter, r *http.Request, f *flow) {
 	}
 	var scopes []string
 	for _, sc := range f.par.scopes {
-		if sc != "openid" {
+		if label := personas.ItemLabel(sc); label != sc {
+			scopes = append(scopes, label+" ("+sc+")")
+		} else if sc != "openid" {
 			scopes = append(scopes, sc)
 		}
 	}
@@ -410,34 +414,43 @@ const pagesHTML = `
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.}} · {{service}} FAPI emulator</title>
-<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:1rem auto;padding:0 1rem;line-height:1.4}
-.banner{background:#8a1c1c;color:#fff;padding:.6rem 1rem;font-weight:bold}
-button{padding:.4rem .9rem;margin:.2rem 0;font:inherit}button:focus{outline:3px solid #1c4f8a;outline-offset:2px}
-ul{padding-left:1.2rem}</style>
+<style>*{box-sizing:border-box}body{margin:0;font-family:system-ui,sans-serif;line-height:1.45;color:#1b1f24;background:#f4f5f7}
+.banner{margin:0;background:#8a1c1c;color:#fff;padding:.6rem 1rem;font-weight:600}
+.brand{margin:0;background:#c8102e;color:#fff;padding:.8rem 1rem;font-weight:700;font-size:1.2rem}
+main{max-width:40rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.4rem 0}
+ul{background:#fff;border:1px solid #d5d9de;border-radius:8px;padding:.6rem 1rem .6rem 2rem}
+ul.people{list-style:none;padding:0;margin:0;background:none;border:0}.people li{margin:.5rem 0}
+.people button{display:block;width:100%;text-align:left;background:#fff;border:1px solid #9aa3ad;border-radius:8px;padding:.7rem .9rem;font:inherit;color:#1b1f24;cursor:pointer;overflow-wrap:anywhere}
+.people button:hover{border-color:#c8102e}.why{display:block;font-size:.9rem;color:#4a535d;margin-top:.2rem}
+.actions{display:flex;flex-wrap:wrap;gap:.8rem;margin-top:1rem}
+.actions button{font:inherit;min-height:44px;padding:.5rem 1.4rem;border-radius:6px;cursor:pointer;font-weight:600}
+.allow{background:#c8102e;color:#fff;border:2px solid #c8102e}.deny{background:#fff;color:#1b1f24;border:2px solid #4a535d}
+button:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}</style>
 </head><body>
-<p class="banner" role="alert">EMULATOR: this is not {{service}}. The people and entities here are test data; nothing is sent to the government.</p>
-<h1>{{.}}</h1>{{end}}
+<p class="banner" role="note">EMULATOR: this is not {{service}}. The people and entities here are test data; nothing is sent to the government.</p>
+<p class="brand">{{service}}</p>
+<main><h1>{{.}}</h1>{{end}}
 
 {{define "login"}}{{template "head" (printf "Log in with %s" .Service)}}
 <p>{{.App}} asks you to log in. {{if .Entity}}Choose the test person and the entity they act for.{{else}}Choose the test person to log in as.{{end}}</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
-<ul>{{range .Personas}}
-<li><button type="submit" name="persona" value="{{.ID}}">{{.Masked}} {{.Name}}{{if .Entity}} for {{.Entity}}{{end}}</button>{{if .Summary}} <small>{{.Summary}}</small>{{end}}</li>{{end}}
+<ul class="people">{{range .Personas}}
+<li><button type="submit" name="persona" value="{{.ID}}">{{.Masked}} {{.Name}}{{if .Entity}} for {{.Entity}}{{end}}{{if .Summary}}<span class="why">{{.Summary}}</span>{{end}}</button></li>{{end}}
 </ul>
-</form></body></html>{{end}}
+</form></main></body></html>{{end}}
 
 {{define "consent"}}{{template "head" "Consent"}}
 <p>Logged in as <strong>{{.Persona}} {{.Name}}</strong>{{if .Entity}}, acting for <strong>{{.Entity}}</strong>{{end}}.</p>
 <p><strong>{{.App}}</strong> ({{.Kind}}) asks for:</p>
 <ul>{{range .Scopes}}<li>{{.}}</li>{{else}}<li>your {{service}} identifier only (openid)</li>{{end}}</ul>
-{{if .Purpose}}<p>Purpose: {{.Purpose}}</p>{{end}}
+{{if .Purpose}}<p>Purpose: <strong>{{.Purpose}}</strong></p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="flow" value="{{.Flow}}">
-<button type="submit" name="decision" value="allow" autofocus>Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
-</form></body></html>{{end}}
+<div class="actions"><button type="submit" class="allow" name="decision" value="allow" autofocus>Allow</button>
+<button type="submit" class="deny" name="decision" value="deny">Deny</button></div>
+</form></main></body></html>{{end}}
 
 {{define "error"}}{{template "head" "Error"}}
-<p>{{.}}</p></body></html>{{end}}
+<p>{{.}}</p></main></body></html>{{end}}
 `
