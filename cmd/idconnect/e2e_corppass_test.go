@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idconnect/idconnect/provider/singpass"
 )
 
 // corppassLogin starts a login at /login/{provider} and walks the
@@ -201,4 +207,98 @@ func TestEndToEndDemoCorppass(t *testing.T) {
 	if v.Fields["company-status"].Value != "DEREGISTERED" || !strings.Contains(fmt.Sprint(v.Missing), "company-address") {
 		t.Errorf("deregistered company: %+v", v)
 	}
+}
+
+// Real Corppass is configured by issuer name, client id and app kind; its
+// key set is Singpass's when both run (the service publishes one JWKS),
+// and two different files are refused.
+func TestLoadServiceConfigCorppass(t *testing.T) {
+	dir := t.TempDir()
+	keys := func(name string) string {
+		path := filepath.Join(dir, name)
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"keys", "generate", "-out", path}, func(string) string { return "" }, nil, &out, &errb); code != 0 {
+			t.Fatalf("keys generate: %d %s", code, errb.String())
+		}
+		return path
+	}
+	spKeys, other := keys("sp.json"), keys("other.json")
+	env := map[string]string{
+		"IDCONNECT_SINGPASS_ISSUER":                     "staging",
+		"IDCONNECT_SINGPASS_CLIENT_ID":                  "abcdefghijklmnopqrstuvwxyz012345",
+		"IDCONNECT_SINGPASS_KEYS":                       spKeys,
+		"IDCONNECT_CORPPASS_ISSUER":                     "production",
+		"IDCONNECT_CORPPASS_CLIENT_ID":                  "51YUlwazLASM7aqMiBNW",
+		"IDCONNECT_CORPPASS_APP":                        "login",
+		"IDCONNECT_CORPPASS_NAME":                       "biz",
+		"IDCONNECT_CORPPASS_REQUIRE_ENCRYPTED_USERINFO": "true",
+		"IDCONNECT_REDIRECT_URL":                        "https://app.example/callback",
+	}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := loadServiceConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := cfg.Corppass
+	if cfg.Emulated || cp == nil || cp.Issuer != "https://id.corppass.gov.sg" || cp.Name != "biz" || cp.App != singpass.Login ||
+		cp.Service != singpass.Corppass || !cp.RequireEncryptedUserinfo || cp.AcceptClientIDUserinfoSubject || cp.Keys == nil {
+		t.Fatalf("config: %+v", cp)
+	}
+	svc, err := buildService(cfg, nil, "127.0.0.1:3001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The published JWKS is the one key set both services use. (No login
+	// is started: that would call the real Corppass.)
+	rec := httptest.NewRecorder()
+	svc.handler.ServeHTTP(rec, httptest.NewRequest("GET", "https://app.example/.well-known/jwks.json", nil))
+	want, err := cp.Keys.PublicJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.corppass != nil || rec.Code != http.StatusOK || !jsonSame(rec.Body.Bytes(), want) {
+		t.Fatalf("jwks: %d %s, want %s (and no emulator)", rec.Code, rec.Body, want)
+	}
+
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+		want []string
+	}{
+		{"two key sets", map[string]string{"IDCONNECT_CORPPASS_KEYS": other}, []string{"publishes one JWKS"}},
+		{"unknown app and switch", map[string]string{"IDCONNECT_CORPPASS_APP": "myinfo", "IDCONNECT_CORPPASS_ACCEPT_CLIENT_ID_SUB": "yes"},
+			[]string{"want myinfo-business or login", "IDCONNECT_CORPPASS_ACCEPT_CLIENT_ID_SUB"}},
+		{"no keys anywhere", map[string]string{"IDCONNECT_SINGPASS_ISSUER": "", "IDCONNECT_SINGPASS_CLIENT_ID": "", "IDCONNECT_SINGPASS_KEYS": ""},
+			[]string{"IDCONNECT_CORPPASS_KEYS is required"}},
+		{"a client id the client refuses", map[string]string{"IDCONNECT_CORPPASS_CLIENT_ID": "has space"}, []string{"ClientID"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env2 := map[string]string{}
+			for k, v := range env {
+				env2[k] = v
+			}
+			for k, v := range tc.set {
+				env2[k] = v
+			}
+			_, err := loadServiceConfig(func(k string) string { return env2[k] })
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func jsonSame(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
 }
