@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idconnect/idconnect/provider/singpass"
 )
@@ -301,4 +303,51 @@ func jsonSame(a, b []byte) bool {
 	xb, _ := json.Marshal(x)
 	yb, _ := json.Marshal(y)
 	return bytes.Equal(xb, yb)
+}
+
+// `idconnect emulate corppass` serves Corppass's discovery document, with
+// its paths, on its own address.
+func TestEmulateCorppassCommand(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"emulate", "corppass", "-addr", addr, "-kind", "login"}, func(string) string { return "" }, nil, &stderr, &stderr)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("emulate exited %d: %s", code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("emulate did not stop")
+		}
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(stderr.String(), "Corppass FAPI 2.0 emulator (not Corppass)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("emulator did not start: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var disco map[string]any
+	a := get(t, browserClient(t), "http://"+addr+"/.well-known/openid-configuration")
+	if err := json.Unmarshal([]byte(a.body), &disco); err != nil || a.status != http.StatusOK {
+		t.Fatalf("discovery: %d %s", a.status, a.body)
+	}
+	if disco["pushed_authorization_request_endpoint"] != "http://"+addr+"/request" ||
+		disco["token_endpoint"] != "http://"+addr+"/mga/sps/oauth/oauth20/token" {
+		t.Errorf("discovery %v", disco)
+	}
+	if code := run(context.Background(), []string{"emulate", "corppass", "-kind", "myinfo"}, func(string) string { return "" }, nil, &stderr, &stderr); code == 0 {
+		t.Error("-kind myinfo accepted for Corppass")
+	}
 }

@@ -47,9 +47,11 @@ func emulate(ctx context.Context, args []string, stderr io.Writer) error {
 			return emulateSingpass(ctx, args, stderr)
 		case "oneid":
 			return emulateOneID(ctx, args, stderr)
+		case "corppass":
+			return emulateCorppass(ctx, args, stderr)
 		}
 	}
-	fmt.Fprintln(stderr, "usage: idconnect emulate myinfo|singpass|oneid [flags]")
+	fmt.Fprintln(stderr, "usage: idconnect emulate myinfo|singpass|corppass|oneid [flags]")
 	return errUsage
 }
 

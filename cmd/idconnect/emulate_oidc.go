@@ -14,28 +14,50 @@ import (
 )
 
 // emulateSingpass runs the Singpass FAPI 2.0 emulator on its own address,
-// with one registered app whose keys it fetches from the app's JWKS URL,
-// as Singpass does.
+// with one registered app.
 func emulateSingpass(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("emulate singpass", flag.ContinueOnError)
+	return emulateFAPI(ctx, args, stderr, singpassemu.Singpass)
+}
+
+// emulateCorppass runs the same emulator as Corppass (its paths, an entity
+// subject with act, Myinfo Business blocks), with one registered app.
+func emulateCorppass(ctx context.Context, args []string, stderr io.Writer) error {
+	return emulateFAPI(ctx, args, stderr, singpassemu.Corppass)
+}
+
+func emulateFAPI(ctx context.Context, args []string, stderr io.Writer, service singpassemu.Service) error {
+	corp := service == singpassemu.Corppass
+	name, port, defClient, kinds := "singpass", "5157", "idconnect-myinfo-app", "myinfo (id_token and userinfo) or login (id_token only)"
+	if corp {
+		name, port, defClient, kinds = "corppass", "5159", "idconnect-mib-app", "myinfo-business (id_token and userinfo) or login (id_token, and userinfo for roles)"
+	}
+	fs := flag.NewFlagSet("emulate "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:5157", "listen `address`")
+	addr := fs.String("addr", "127.0.0.1:"+port, "listen `address`")
 	issuer := fs.String("issuer", "", "the issuer `URL` clients reach the emulator at; default http://ADDR")
-	clientID := fs.String("client-id", "idconnect-myinfo-app", "the registered app's client `id`")
+	clientID := fs.String("client-id", defClient, "the registered app's client `id`")
 	jwksURL := fs.String("client-jwks-url", "http://localhost:3001/.well-known/jwks.json", "the `URL` of the app's public keys (idconnect serves them at /.well-known/jwks.json)")
-	redirects := fs.String("redirect-uri", defaultRedirectURL+",http://localhost:3001/callback/singpass", "registered redirect `URLs`, comma-separated")
-	kind := fs.String("kind", "myinfo", "the app's `kind`: myinfo (id_token and userinfo) or login (id_token only)")
+	defRedirects := defaultRedirectURL + ",http://localhost:3001/callback/singpass"
+	if corp {
+		defRedirects = "http://localhost:3001/callback/corppass"
+	}
+	redirects := fs.String("redirect-uri", defRedirects, "registered redirect `URLs`, comma-separated")
+	defKind := "myinfo"
+	if corp {
+		defKind = "myinfo-business"
+	}
+	kind := fs.String("kind", defKind, "the app's `kind`: "+kinds)
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
 	var appKind singpassemu.AppKind
-	switch *kind {
-	case "myinfo":
-		appKind = singpassemu.MyinfoApp
-	case "login":
+	switch {
+	case *kind == "login":
 		appKind = singpassemu.LoginApp
+	case *kind == defKind:
+		appKind = singpassemu.MyinfoApp
 	default:
-		return fmt.Errorf("-kind %q: want myinfo or login", *kind)
+		return fmt.Errorf("-kind %q: want %s or login", *kind, defKind)
 	}
 	if *issuer == "" {
 		*issuer = defaultPublicURL("http", *addr)
@@ -44,7 +66,8 @@ func emulateSingpass(ctx context.Context, args []string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	emu, err := singpassemu.New(singpassemu.Config{
+	cfg := singpassemu.Config{
+		Service:  service,
 		Issuer:   *issuer,
 		Personas: people,
 		Clients: []singpassemu.Client{{ID: *clientID, Kind: appKind, JWKSURL: *jwksURL, RedirectURIs: splitList(*redirects),
@@ -53,7 +76,13 @@ func emulateSingpass(ctx context.Context, args []string, stderr io.Writer) error
 		// as at http://localhost:PORT; the portal's rule against IP hosts
 		// is not what this emulator is for.
 		AllowIPRedirectURIs: true,
-	})
+	}
+	if corp {
+		if cfg.Entities, err = personas.Corppass(); err != nil {
+			return err
+		}
+	}
+	emu, err := singpassemu.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -61,7 +90,7 @@ func emulateSingpass(ctx context.Context, args []string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Singpass FAPI 2.0 emulator (not Singpass) at %s (discovery at /.well-known/openid-configuration), client id %s\n", emu.Issuer(), *clientID)
+	fmt.Fprintf(stderr, "%s FAPI 2.0 emulator (not %s) at %s (discovery at /.well-known/openid-configuration), client id %s\n", service, service, emu.Issuer(), *clientID)
 	return serveHTTP(ctx, ln, emu)
 }
 

@@ -2,7 +2,8 @@
 // the developer tools:
 //
 //	idconnect [serve]                   the service (default); env configures it
-//	idconnect emulate myinfo|singpass|oneid [flags]  a provider emulator on its own
+//	idconnect emulate myinfo|singpass|corppass|oneid [flags]
+//	                                    a provider emulator on its own
 //	idconnect decode myinfo-v3 [flags]  decrypt and verify a captured person answer
 //	idconnect bench [flags]             the load harness: emulators and service on loopback
 //	idconnect version
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 const usage = `Usage:
   idconnect [serve]                      run the service (configured by environment; with none, on embedded emulators)
-  idconnect emulate myinfo|singpass|oneid [flags]
+  idconnect emulate myinfo|singpass|corppass|oneid [flags]
                                          run a provider emulator alone (idconnect emulate myinfo -h)
   idconnect decode myinfo-v3 [flags]     decrypt and verify a Myinfo person answer read on stdin
   idconnect keys generate|public|rotate|check  make, publish, rotate or check a relying-party key set (JWKS)
