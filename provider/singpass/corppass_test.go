@@ -6,6 +6,7 @@ package singpass_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -34,7 +35,7 @@ const (
 
 // newCorppassEnv starts the emulator in Corppass mode at the root of an
 // httptest server, with a Login app and a Myinfo Business app.
-func newCorppassEnv(t *testing.T, mods ...func(*emulator.Config)) *emuEnv {
+func newCorppassEnv(t testing.TB, mods ...func(*emulator.Config)) *emuEnv {
 	t.Helper()
 	keys, err := keyset.Generate(nil)
 	if err != nil {
@@ -76,7 +77,7 @@ func newCorppassEnv(t *testing.T, mods ...func(*emulator.Config)) *emuEnv {
 }
 
 // corppass registers a Corppass client under name.
-func (e *emuEnv) corppass(t *testing.T, name string, app singpass.App, id string, mod func(*singpass.Config), scopes ...string) *singpass.Client {
+func (e *emuEnv) corppass(t testing.TB, name string, app singpass.App, id string, mod func(*singpass.Config), scopes ...string) *singpass.Client {
 	t.Helper()
 	cfg := singpass.Config{
 		Name: name, Service: singpass.Corppass, Issuer: e.emu.Issuer(), ClientID: id, Keys: e.keys, RedirectURI: redirectURI,
@@ -95,7 +96,7 @@ func (e *emuEnv) corppass(t *testing.T, name string, app singpass.App, id string
 
 // loginAs runs one login with the emulator's shortcut parameters (persona,
 // entity, consent).
-func (e *emuEnv) loginAs(t *testing.T, provider, persona, entity string) (*idconnect.Login, *idconnect.Result, error) {
+func (e *emuEnv) loginAs(t testing.TB, provider, persona, entity string) (*idconnect.Login, *idconnect.Result, error) {
 	t.Helper()
 	ctx := context.Background()
 	rec := httptest.NewRecorder()
@@ -407,4 +408,49 @@ func TestCorppassConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkCorppassMyinfoBusinessLogin is one whole Myinfo Business login
+// through the Flow against the emulator in process: both sides' crypto,
+// and userinfo's blocks sent as JSON strings and unwrapped.
+func BenchmarkCorppassMyinfoBusinessLogin(b *testing.B) {
+	e := newCorppassEnv(b)
+	e.corppass(b, "corppass", singpass.Myinfo, cpMIBID, nil, mibScopes...)
+	for b.Loop() {
+		if _, _, err := e.loginAs(b, "corppass", cpArun, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseBusinessUserinfo decodes the company's userinfo with every
+// block a JSON string and basic_profile double-encoded, as the emulator
+// (and Corppass staging) sends it.
+func BenchmarkParseBusinessUserinfo(b *testing.B) {
+	entities, err := personas.Corppass()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var info map[string]json.RawMessage
+	for _, e := range entities {
+		if e.UEN == cpCompany {
+			if err := json.Unmarshal(e.EntityInfo, &info); err != nil {
+				b.Fatal(err)
+			}
+			bp, _ := json.Marshal(string(info["basic_profile"]))
+			info["basic_profile"] = bp
+			ei, _ := json.Marshal(info)
+			auth, _ := json.Marshal(string(e.Users[0].AuthInfo))
+			quoted, _ := json.Marshal(string(ei))
+			payload := []byte(`{"sub":"` + cpCompany + `","entity_info":` + string(quoted) + `,"auth_info":` + string(auth) + `}`)
+			b.SetBytes(int64(len(payload)))
+			for b.Loop() {
+				if _, err := singpass.ParseBusinessUserinfo(payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return
+		}
+	}
+	b.Fatal("no company")
 }
