@@ -107,6 +107,18 @@ func personalData(t *testing.T) []string {
 			}
 		}
 	}
+	// Corppass: the entities (a sole proprietorship's UEN and name are
+	// its owner's) and the Corppass accounts' emails.
+	entities, err := personas.Corppass()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entities {
+		out = append(out, e.UEN, e.Name)
+		for _, u := range e.Users {
+			out = append(out, u.Email)
+		}
+	}
 	return out
 }
 
