@@ -345,15 +345,13 @@ func (s *Server) businessBlocks(c *client, e *entity, p *person, scopes []string
 			out["corppass_info"] = map[string]any{"email": user.Email, "email_verified": true}
 		}
 	}
-	if s.faults.BadEntityBlock() {
-		out["entity_info"] = 42
-	}
 	if !s.cfg.ObjectBlocks {
 		for k, v := range out {
-			if _, isNumber := v.(int); !isNumber {
-				out[k] = stringified(mustJSON(v))
-			}
+			out[k] = stringified(mustJSON(v))
 		}
+	}
+	if s.faults.BadEntityBlock() {
+		out["entity_info"] = 42 // neither an object nor a string holding one
 	}
 	return out
 }

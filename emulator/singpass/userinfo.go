@@ -149,7 +149,7 @@ func (s *Server) corppassUserinfo(w http.ResponseWriter, r *http.Request, c *cli
 	sub := ac.Sub
 	switch {
 	case s.faults.UserinfoSubMismatch():
-		sub = "S" + strings.Repeat("9", 8) + "Z"
+		sub = "199999999Z" // another entity's UEN
 	case s.cfg.UserinfoSubjectClientID:
 		sub = c.ID
 	}
