@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	stdhtml "html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/idconnect/idconnect/emulator/personas"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -154,6 +157,12 @@ func TestHTMLFlow(t *testing.T) {
 			html := readBody(t, resp)
 			if resp.StatusCode != http.StatusOK || !strings.Contains(html, "EMULATOR") || !strings.Contains(html, `<span class="id">S****048A</span> <span class="who">ANDY LAU</span>`) {
 				t.Fatalf("login page %d:\n%s", resp.StatusCode, html)
+			}
+			people, _ := personas.Myinfo()
+			for _, p := range people {
+				if !strings.Contains(html, `value="`+p.ID+`"`) || !strings.Contains(stdhtml.UnescapeString(html), p.Summary) {
+					t.Errorf("the login page does not list %s with its edge case", p.ID)
+				}
 			}
 			resp = e.submit(page, html, "persona", testPersona)
 			html = readBody(t, resp)

@@ -310,6 +310,11 @@ func (a *App) redeem(ctx context.Context, provider, handle string) *view {
 	req.Header.Set("Authorization", "Bearer "+a.cfg.APIKey.Reveal())
 	resp, err := a.client.Do(req)
 	if err != nil {
+		// A *url.Error names the URL, which holds the handle: log the cause only.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		a.log.Warn("demo: result fetch failed", "err", err.Error())
 		return a.errorView(provider, "RESULT_UNAVAILABLE")
 	}

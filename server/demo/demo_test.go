@@ -1,11 +1,17 @@
 package demo
 
 import (
+	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/idconnect/idconnect"
 )
 
 func newApp(t *testing.T) *App {
@@ -116,5 +122,55 @@ func TestBeginAndReturnRefuse(t *testing.T) {
 	a.ServeHTTP(rec, httptest.NewRequest("GET", BeginPath, nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET begin: %d", rec.Code)
+	}
+}
+
+// A value the provider did not verify never fills a verified field: with
+// only an unverified name (OneID's unverified_claims, normalised with
+// Unverified set), the UK name stays for the person to type, and the
+// claim is listed apart.
+func TestUnverifiedStaysApart(t *testing.T) {
+	a := newApp(t)
+	r := &result{
+		Provider: "oneid",
+		Person: &idconnect.Person{
+			Name:      &idconnect.Field{Value: "Mary Smith", Provenance: &idconnect.Provenance{Source: "oneid:unverified", Unverified: true}},
+			BirthDate: &idconnect.Field{Value: "1985-06-01", Provenance: &idconnect.Provenance{Source: "oneid:verified"}},
+		},
+		Model: json.RawMessage(`{"unverified_claims":{"name":"Mary Smith"},"age_verification":{"age_over_18":false}}`),
+	}
+	v := a.formView(a.providers["oneid"], r)
+	if f, ok := v.Fields["uk-name"]; ok {
+		t.Errorf("an unverified name fills the verified field: %+v", f)
+	}
+	if f := v.Fields["uk-dob"]; f.Value != "1985-06-01" || !f.Verified {
+		t.Errorf("verified date of birth: %+v", f)
+	}
+	if f := v.Fields["uk-over18"]; f.Value != "Under 18" {
+		t.Errorf("age badge: %+v", f)
+	}
+	if len(v.Unverified) != 1 || v.Unverified[0] != (item{"Name", "Mary Smith"}) {
+		t.Errorf("unverified list %+v", v.Unverified)
+	}
+	if !slices.Contains(v.Missing, "uk-name") {
+		t.Errorf("uk-name is not left for the person: missing %v", v.Missing)
+	}
+}
+
+// A failed result fetch is logged without the URL, which holds the handle.
+func TestFetchFailureLogHasNoHandle(t *testing.T) {
+	var logs strings.Builder
+	a, err := New(Config{ServiceURL: "http://127.0.0.1:1", APIKey: "k", Providers: StandardProviders(),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const handle = "handle-0123456789abcdef"
+	v := a.redeem(context.Background(), "myinfo", handle)
+	if v.Message == nil || v.Message.Code != "RESULT_UNAVAILABLE" {
+		t.Fatalf("view %+v", v)
+	}
+	if !strings.Contains(logs.String(), "result fetch failed") || strings.Contains(logs.String(), handle) {
+		t.Errorf("log %q", logs.String())
 	}
 }
