@@ -325,7 +325,13 @@ func TestRefusals(t *testing.T) {
 			e := newEnv(t)
 			c := e.client(t, tt.app, func(cfg *singpass.Config) {
 				hc := e.fake.srv.Client()
-				hc.Timeout = 150 * time.Millisecond
+				// A short timeout where the timeout is the point; elsewhere
+				// a loaded machine (the race detector, 2 MiB answers) must
+				// not turn another refusal into a timeout.
+				hc.Timeout = 10 * time.Second
+				if tt.want == idconnect.ErrProviderTimeout {
+					hc.Timeout = 150 * time.Millisecond
+				}
 				cfg.HTTPClient = hc
 			})
 			login := newLogin(t)
@@ -408,7 +414,13 @@ func TestAuthURLRefusals(t *testing.T) {
 			e := newEnv(t)
 			c := e.client(t, singpass.Myinfo, func(cfg *singpass.Config) {
 				hc := e.fake.srv.Client()
-				hc.Timeout = 150 * time.Millisecond
+				// A short timeout where the timeout is the point; elsewhere
+				// a loaded machine (the race detector, 2 MiB answers) must
+				// not turn another refusal into a timeout.
+				hc.Timeout = 10 * time.Second
+				if tt.want == idconnect.ErrProviderTimeout {
+					hc.Timeout = 150 * time.Millisecond
+				}
 				cfg.HTTPClient = hc
 			})
 			if tt.setup != nil {
