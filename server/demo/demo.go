@@ -31,6 +31,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -240,6 +241,12 @@ func (a *App) servePage(w http.ResponseWriter, r *http.Request) {
 // session it creates if need be. The page then calls idconnect's
 // /demo/login/{provider}.
 func (a *App) begin(w http.ResponseWriter, r *http.Request) {
+	// JSON only: a cross-site form cannot send it without a CORS
+	// preflight, so another site cannot begin a login in this session.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "send JSON"})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1024)
 	var in struct {
 		Provider string `json:"provider"`

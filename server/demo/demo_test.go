@@ -113,12 +113,23 @@ func TestMessages(t *testing.T) {
 // redeems nothing for a browser that began no login.
 func TestBeginAndReturnRefuse(t *testing.T) {
 	a := newApp(t)
-	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, httptest.NewRequest("POST", BeginPath, strings.NewReader(`{"provider":"nope"}`)))
-	if rec.Code != http.StatusBadRequest {
-		t.Errorf("begin with an unknown provider: %d", rec.Code)
+	for _, tc := range []struct {
+		contentType, body string
+		want              int
+	}{
+		{"application/json", `{"provider":"nope"}`, http.StatusBadRequest},
+		{"text/plain", `{"provider":"myinfo"}`, http.StatusUnsupportedMediaType}, // a cross-site form's
+		{"application/json; charset=utf-8", `{"provider":"myinfo"}`, http.StatusOK},
+	} {
+		req := httptest.NewRequest("POST", BeginPath, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", tc.contentType)
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("begin %s %s: %d, want %d", tc.contentType, tc.body, rec.Code, tc.want)
+		}
 	}
-	rec = httptest.NewRecorder()
+	rec := httptest.NewRecorder()
 	a.ServeHTTP(rec, httptest.NewRequest("GET", BeginPath, nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET begin: %d", rec.Code)
