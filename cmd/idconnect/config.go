@@ -18,6 +18,7 @@ import (
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/internal/jwx"
 	"github.com/idconnect/idconnect/keyset"
+	"github.com/idconnect/idconnect/keyset/pkcs11"
 	"github.com/idconnect/idconnect/provider/myinfo"
 	"github.com/idconnect/idconnect/provider/oneid"
 	"github.com/idconnect/idconnect/provider/singpass"
@@ -105,6 +106,11 @@ type serviceConfig struct {
 	// (pprof) to, from start to shutdown: what the load harness's
 	// profiles are made of.
 	CPUProfile string
+
+	// HSM is the PKCS#11 token holding the Singpass and Corppass keys
+	// (IDCONNECT_PKCS11_*), or nil when the key set files hold them. The
+	// service closes it when it stops.
+	HSM *pkcs11.Token
 
 	// Now is the clock of the Flow, the store, the limiter, the provider
 	// client and the embedded emulator: one clock for all. Tests set it;
@@ -295,15 +301,22 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	case cfg.SeedAPI == "fapi" && !cfg.Emulated && !singpassSet:
 		errs = append(errs, errors.New("IDCONNECT_MYINFO_API is fapi but Singpass is not configured: set IDCONNECT_SINGPASS_ISSUER, IDCONNECT_SINGPASS_CLIENT_ID and IDCONNECT_SINGPASS_KEYS"))
 	}
+	if singpassSet || corppassSet {
+		if cfg.HSM, err = openHSM(getenv); err != nil {
+			errs = append(errs, err)
+		}
+	} else if getenv("IDCONNECT_PKCS11_MODULE") != "" || getenv("IDCONNECT_PKCS11_TOKEN") != "" {
+		errs = append(errs, errors.New("IDCONNECT_PKCS11_* is set but neither Singpass nor Corppass is configured: the token holds their keys"))
+	}
 	if singpassSet {
-		sp, err := loadSingpassConfig(env, mc.Attributes, cfg.RedirectURL)
+		sp, err := loadSingpassConfig(env, mc.Attributes, cfg.RedirectURL, holderOf(cfg.HSM))
 		if err != nil {
 			errs = append(errs, err)
 		}
 		cfg.Singpass = sp
 	}
 	if corppassSet {
-		cp, err := loadCorppassConfig(env, cfg.RedirectURL)
+		cp, err := loadCorppassConfig(env, cfg.RedirectURL, holderOf(cfg.HSM))
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -317,7 +330,7 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 		cfg.OneID = oc
 	}
 	if !v3Set {
-		return cfg, errors.Join(append(errs, productionProblems(env, cfg)...)...)
+		return cfg, cfg.closeOnError(errors.Join(append(errs, productionProblems(env, cfg)...)...))
 	}
 
 	mc.Environment = myinfo.Environment(strings.ToLower(env("IDCONNECT_MYINFO_ENV", "", "")))
@@ -347,7 +360,23 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	if _, err := myinfo.New(*mc); err != nil {
 		errs = append(errs, err)
 	}
-	return cfg, errors.Join(append(errs, productionProblems(env, cfg)...)...)
+	return cfg, cfg.closeOnError(errors.Join(append(errs, productionProblems(env, cfg)...)...))
+}
+
+// closeOnError closes the HSM of a configuration that failed.
+func (cfg *serviceConfig) closeOnError(err error) error {
+	if err != nil {
+		cfg.closeHSM()
+	}
+	return err
+}
+
+// closeHSM closes the PKCS#11 token, if the configuration opened one.
+func (cfg *serviceConfig) closeHSM() {
+	if cfg.HSM != nil {
+		cfg.HSM.Close()
+		cfg.HSM = nil
+	}
 }
 
 // loadOperations reads the variables of running in production: the
@@ -432,7 +461,7 @@ func isLoopback(host string) bool {
 
 // loadSingpassConfig reads the IDCONNECT_SINGPASS_* variables, and
 // checks them by building the client once.
-func loadSingpassConfig(env func(name, seedName, def string) string, attributes []string, redirectURL string) (*singpassConfig, error) {
+func loadSingpassConfig(env func(name, seedName, def string) string, attributes []string, redirectURL string, holder keyset.Holder) (*singpassConfig, error) {
 	var errs []error
 	sp := &singpassConfig{
 		Name:     env("IDCONNECT_SINGPASS_NAME", "", singpass.DefaultName),
@@ -460,7 +489,7 @@ func loadSingpassConfig(env func(name, seedName, def string) string, attributes 
 		sp.Scopes = strings.FieldsFunc(scopes, func(r rune) bool { return r == ',' || r == ' ' })
 	}
 	var err error
-	if sp.Keys, err = readKeySet("IDCONNECT_SINGPASS_KEYS", env("IDCONNECT_SINGPASS_KEYS", "", "")); err != nil {
+	if sp.Keys, err = readKeySet("IDCONNECT_SINGPASS_KEYS", env("IDCONNECT_SINGPASS_KEYS", "", ""), holder); err != nil {
 		errs = append(errs, err)
 	}
 	if sp.Keys != nil {
@@ -472,7 +501,7 @@ func loadSingpassConfig(env func(name, seedName, def string) string, attributes 
 }
 
 // readKeySet reads the key set file at path, named by the variable name.
-func readKeySet(name, path string) (*keyset.Set, error) {
+func readKeySet(name, path string, holder keyset.Holder) (*keyset.Set, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%s is required: the private key set file from `idconnect keys generate`", name)
 	}
@@ -480,7 +509,11 @@ func readKeySet(name, path string) (*keyset.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	keys, err := keyset.Parse(b)
+	parse := keyset.Parse
+	if holder != nil {
+		parse = func(b []byte) (*keyset.Set, error) { return keyset.ParseHeld(b, holder) }
+	}
+	keys, err := parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", name, path, err)
 	}
@@ -491,7 +524,7 @@ func readKeySet(name, path string) (*keyset.Set, error) {
 // them by building the client once. The service publishes one JWKS, which
 // Singpass and Corppass may share: IDCONNECT_CORPPASS_KEYS defaults to
 // IDCONNECT_SINGPASS_KEYS, and two different files are refused.
-func loadCorppassConfig(env func(name, seedName, def string) string, redirectURL string) (*singpassConfig, error) {
+func loadCorppassConfig(env func(name, seedName, def string) string, redirectURL string, holder keyset.Holder) (*singpassConfig, error) {
 	var errs []error
 	cp := &singpassConfig{
 		Service:  singpass.Corppass,
@@ -540,7 +573,7 @@ func loadCorppassConfig(env func(name, seedName, def string) string, redirectURL
 		errs = append(errs, errors.New("IDCONNECT_CORPPASS_KEYS and IDCONNECT_SINGPASS_KEYS name two files, but the service publishes one JWKS: use one key set for both (Singpass and Corppass accept a shared JWKS)"))
 	}
 	var err error
-	if cp.Keys, err = readKeySet("IDCONNECT_CORPPASS_KEYS", path); err != nil {
+	if cp.Keys, err = readKeySet("IDCONNECT_CORPPASS_KEYS", path, holder); err != nil {
 		errs = append(errs, err)
 	}
 	if cp.Keys != nil {

@@ -13,9 +13,6 @@ import (
 	"github.com/idconnect/idconnect/keyset"
 )
 
-// maxKeysFile caps what keys public reads.
-const maxKeysFile = 1 << 20
-
 const keysUsage = `usage:
   idconnect keys generate [-out file] [-force]   write a new private key set (mode 0600) and print its public set
   idconnect keys public -in file [-at time]      print the public set of a private key set, as published now (or at an RFC 3339 time)
@@ -24,19 +21,21 @@ const keysUsage = `usage:
   idconnect keys check URL                       fetch a published JWKS as Singpass and Corppass do and say what they would reject
 `
 
-// keys manages a relying party's key set (see package keyset).
-func keys(args []string, stdout, stderr io.Writer) error {
+// keys manages a relying party's key set (see package keyset). With
+// IDCONNECT_PKCS11_MODULE, _TOKEN and _PIN set, the private keys are made
+// and kept in that PKCS#11 token and the file names them.
+func keys(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, keysUsage)
 		return errUsage
 	}
 	switch args[0] {
 	case "generate":
-		return keysGenerate(args[1:], stdout, stderr)
+		return keysGenerate(args[1:], getenv, stdout, stderr)
 	case "public":
-		return keysPublic(args[1:], stdout, stderr)
+		return keysPublic(args[1:], getenv, stdout, stderr)
 	case "rotate":
-		return keysRotate(args[1:], stdout, stderr)
+		return keysRotate(args[1:], getenv, stdout, stderr)
 	case "check":
 		return keysCheck(args[1:], stdout, stderr)
 	}
@@ -44,7 +43,7 @@ func keys(args []string, stdout, stderr io.Writer) error {
 	return errUsage
 }
 
-func keysGenerate(args []string, stdout, stderr io.Writer) error {
+func keysGenerate(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keys generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "keys.json", "`file` to write the private key set to (mode 0600)")
@@ -52,7 +51,17 @@ func keysGenerate(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return errUsage
 	}
-	set, err := keyset.Generate(nil)
+	tok, err := openHSM(getenv)
+	if err != nil {
+		return err
+	}
+	var set *keyset.Set
+	if tok != nil {
+		defer tok.Close()
+		set, err = keyset.GenerateHeld(tok.Holder())
+	} else {
+		set, err = keyset.Generate(nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -92,7 +101,7 @@ func keysGenerate(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-func keysPublic(args []string, stdout, stderr io.Writer) error {
+func keysPublic(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keys public", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "the private key set `file` (required)")
@@ -111,7 +120,14 @@ func keysPublic(args []string, stdout, stderr io.Writer) error {
 		}
 		now = t
 	}
-	set, err := readKeySetFile(*in)
+	tok, err := openHSM(getenv)
+	if err != nil {
+		return err
+	}
+	if tok != nil {
+		defer tok.Close()
+	}
+	set, err := readKeySet("-in", *in, holderOf(tok))
 	if err != nil {
 		return err
 	}
@@ -121,27 +137,6 @@ func keysPublic(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = stdout.Write(public)
 	return err
-}
-
-// readKeySetFile reads and parses a private key set file.
-func readKeySetFile(path string) (*keyset.Set, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeysFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxKeysFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxKeysFile)
-	}
-	set, err := keyset.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return set, nil
 }
 
 // writeKeySet replaces path with the private set atomically (a 0600 file
@@ -175,7 +170,7 @@ func writeKeySet(path string, set *keyset.Set) error {
 	return os.Rename(tmp, path)
 }
 
-func keysRotate(args []string, stdout, stderr io.Writer) error {
+func keysRotate(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "the private key set `file` to rotate in place (required)")
@@ -190,7 +185,14 @@ func keysRotate(args []string, stdout, stderr io.Writer) error {
 	if *publish <= 0 || *drain <= 0 {
 		return errors.New("-publish and -drain must be positive")
 	}
-	set, err := readKeySetFile(*in)
+	tok, err := openHSM(getenv)
+	if err != nil {
+		return err
+	}
+	if tok != nil {
+		defer tok.Close()
+	}
+	set, err := readKeySet("-in", *in, holderOf(tok))
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "decode":
 		err = decode(args, stdin, stdout, stderr)
 	case "keys":
-		err = keys(args, stdout, stderr)
+		err = keys(args, getenv, stdout, stderr)
 	case "bench":
 		err = bench(ctx, args, stdout, stderr)
 	case "version":

@@ -47,6 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
+	defer cfg.closeHSM()
 	log := newLogger(cfg.LogFormat, stderr)
 	if cfg.CPUProfile != "" {
 		stop, err := startCPUProfile(cfg.CPUProfile)
