@@ -4,7 +4,10 @@
 // it. A [Key] is a crypto.Signer (CKM_ECDSA) and a keyset.ECDHKey
 // (CKM_ECDH1_DERIVE), so [Keys] implement keyset.Keys and a provider client
 // signs its client assertions and DPoP proofs, and opens its JWEs, through
-// the token with no code of its own.
+// the token with no code of its own. [Token.Holder] makes the token a
+// keyset.Holder: a key set file then names keys held in the token (by
+// label, beside their public JWK and rotation times), and keyset's Rotate
+// makes the new keys there.
 //
 // # Decryption
 //
