@@ -33,7 +33,7 @@ func (c *Client) entityResult(ctx context.Context, login *idconnect.Login, endpo
 	res := &idconnect.Result{Provider: c.cfg.Name, Subject: tok.Subject, Raw: raw, Model: tok}
 	wantsRoles := slices.Contains(login.Attributes, ScopeAuthInfo) || slices.Contains(login.Attributes, ScopeTPAuthInfo)
 	if c.cfg.App == Login && !wantsRoles {
-		res.Person, res.Entity = tok.Act.SubAttributes.person(), tok.entity()
+		res.Person, res.Entity = tok.Act.SubAttributes.person(), tok.Entity()
 		return res, nil
 	}
 	payload, err := c.fetchUserinfo(ctx, endpoint, key, accessToken, nonce, tok.Subject)
@@ -48,12 +48,12 @@ func (c *Client) entityResult(ctx context.Context, login *idconnect.Login, endpo
 	if c.cfg.App == Login {
 		// A Login app reads only the roles from userinfo.
 		tok.AuthInfo, tok.TPAuthInfo = biz.AuthInfo, biz.TPAuthInfo
-		res.Person, res.Entity = tok.Act.SubAttributes.person(), tok.entity()
+		res.Person, res.Entity = tok.Act.SubAttributes.person(), tok.Entity()
 		return res, nil
 	}
 	res.Raw = json.RawMessage(payload)
 	res.Model = biz
-	res.Person, res.Entity = biz.person(), biz.entity()
+	res.Person, res.Entity = biz.Person(), biz.Entity()
 	return res, nil
 }
 
@@ -110,10 +110,10 @@ func isObjectJSON(v json.RawMessage) bool {
 	return len(v) > 0 && v[0] == '{'
 }
 
-// entity is the normalised entity of an ID token: sub_attributes, with
+// Entity is the normalised entity of an ID token: sub_attributes, with
 // sub as the registration number when entity.identity was not granted,
 // and the roles when userinfo gave them.
-func (t *EntityIDToken) entity() *idconnect.Entity {
+func (t *EntityIDToken) Entity() *idconnect.Entity {
 	e := new(idconnect.Entity)
 	if a := t.SubAttributes; a != nil {
 		e.RegistrationNumber = plainField(a.EntityRegNumber)
@@ -129,10 +129,10 @@ func (t *EntityIDToken) entity() *idconnect.Entity {
 	return e
 }
 
-// person is the normalised acting person of a Myinfo Business login:
+// Person is the normalised acting person of a Myinfo Business login:
 // person_info, with the ID token's act and the Corppass account email
 // filling what person_info lacks.
-func (b *Business) person() *idconnect.Person {
+func (b *Business) Person() *idconnect.Person {
 	p := b.PersonInfo.Normalize()
 	if b.IDToken != nil && b.IDToken.Act != nil {
 		act := b.IDToken.Act.SubAttributes.person()
@@ -152,13 +152,13 @@ func (b *Business) person() *idconnect.Person {
 	return p
 }
 
-// entity is the normalised entity of a Myinfo Business login: the ID
+// Entity is the normalised entity of a Myinfo Business login: the ID
 // token's entity, overlaid with entity_info where it has the item (with
 // its provenance), and the roles.
-func (b *Business) entity() *idconnect.Entity {
+func (b *Business) Entity() *idconnect.Entity {
 	var e *idconnect.Entity
 	if b.IDToken != nil {
-		e = b.IDToken.entity()
+		e = b.IDToken.Entity()
 	} else {
 		e = new(idconnect.Entity)
 	}
