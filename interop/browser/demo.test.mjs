@@ -416,13 +416,16 @@ test('text contrast is at least 4.5:1', async () => {
   assert.deepEqual(low, []);
 });
 
-// Both sections filled: the README's screenshot (docs/demo.png), written
-// there only when DEMO_SCREENSHOT says so (go test -update).
-test('both sections filled, one after the other', async () => {
+// Every section filled, one login after another: the README's screenshot
+// (docs/demo.png), written there only when DEMO_SCREENSHOT says so
+// (go test -update).
+test('every section filled, one after the other', async () => {
   await login('myinfo', myinfo.S8214727F.name.value);
   await login('oneid', oneid['janet-davidson'].userinfo.name);
+  await login('corppass', `${myinfo.T0163548J.name.value} for ${corppass['201834567M'].sub_attributes.entity_name}`);
   await checkSG(myinfo.S8214727F);
   await checkUK(oneid['janet-davidson']);
+  await checkCompany(corppass['201834567M'], 'T0163548J');
   await page.evaluate(() => document.activeElement.blur());
   await shot('demo');
   if (process.env.DEMO_SCREENSHOT) {
