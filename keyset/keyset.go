@@ -205,8 +205,8 @@ func (s *Set) Remove(kid string) error {
 	return nil
 }
 
-// Signer returns the signing key that signs at now, as a private JWK with
-// its kid, use and alg: of the signing keys whose NotBefore has come (or
+// Signer returns the signing key that signs at now, as a JWK with its
+// kid, use and alg (private, or public for a held key): of the signing keys whose NotBefore has come (or
 // is unset) and whose RetireAfter has not, the one with the latest
 // NotBefore, and of equals the last in the set. The key is shared, not
 // copied: do not modify it.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"crypto/tls"
 	"encoding/base64"
@@ -135,6 +136,9 @@ type singpassConfig struct {
 	// Corppass's open questions (see provider/singpass.Config).
 	RequireEncryptedUserinfo      bool
 	AcceptClientIDUserinfoSubject bool
+	// DPoPKey, when set, signs every login's DPoP proofs (a key in the
+	// HSM, IDCONNECT_PKCS11_DPOP_KEY); nil: a fresh key per login.
+	DPoPKey crypto.Signer
 }
 
 // httpLimits are the inbound server's timeouts and header cap.
@@ -308,15 +312,19 @@ func loadServiceConfig(getenv func(string) string) (*serviceConfig, error) {
 	} else if getenv("IDCONNECT_PKCS11_MODULE") != "" || getenv("IDCONNECT_PKCS11_TOKEN") != "" {
 		errs = append(errs, errors.New("IDCONNECT_PKCS11_* is set but neither Singpass nor Corppass is configured: the token holds their keys"))
 	}
+	dpopKey, err := hsmDPoPKey(getenv, cfg.HSM)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if singpassSet {
-		sp, err := loadSingpassConfig(env, mc.Attributes, cfg.RedirectURL, holderOf(cfg.HSM))
+		sp, err := loadSingpassConfig(env, mc.Attributes, cfg.RedirectURL, holderOf(cfg.HSM), dpopKey)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		cfg.Singpass = sp
 	}
 	if corppassSet {
-		cp, err := loadCorppassConfig(env, cfg.RedirectURL, holderOf(cfg.HSM))
+		cp, err := loadCorppassConfig(env, cfg.RedirectURL, holderOf(cfg.HSM), dpopKey)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -461,9 +469,10 @@ func isLoopback(host string) bool {
 
 // loadSingpassConfig reads the IDCONNECT_SINGPASS_* variables, and
 // checks them by building the client once.
-func loadSingpassConfig(env func(name, seedName, def string) string, attributes []string, redirectURL string, holder keyset.Holder) (*singpassConfig, error) {
+func loadSingpassConfig(env func(name, seedName, def string) string, attributes []string, redirectURL string, holder keyset.Holder, dpopKey crypto.Signer) (*singpassConfig, error) {
 	var errs []error
 	sp := &singpassConfig{
+		DPoPKey:  dpopKey,
 		Name:     env("IDCONNECT_SINGPASS_NAME", "", singpass.DefaultName),
 		ClientID: env("IDCONNECT_SINGPASS_CLIENT_ID", "", ""),
 	}
@@ -524,9 +533,10 @@ func readKeySet(name, path string, holder keyset.Holder) (*keyset.Set, error) {
 // them by building the client once. The service publishes one JWKS, which
 // Singpass and Corppass may share: IDCONNECT_CORPPASS_KEYS defaults to
 // IDCONNECT_SINGPASS_KEYS, and two different files are refused.
-func loadCorppassConfig(env func(name, seedName, def string) string, redirectURL string, holder keyset.Holder) (*singpassConfig, error) {
+func loadCorppassConfig(env func(name, seedName, def string) string, redirectURL string, holder keyset.Holder, dpopKey crypto.Signer) (*singpassConfig, error) {
 	var errs []error
 	cp := &singpassConfig{
+		DPoPKey:  dpopKey,
 		Service:  singpass.Corppass,
 		Name:     env("IDCONNECT_CORPPASS_NAME", "", "corppass"),
 		ClientID: env("IDCONNECT_CORPPASS_CLIENT_ID", "", ""),
@@ -630,6 +640,7 @@ func (sp *singpassConfig) clientConfig(redirectURL string) singpass.Config {
 		Issuer:      sp.Issuer,
 		ClientID:    sp.ClientID,
 		Keys:        sp.Keys,
+		DPoPKey:     sp.DPoPKey,
 		RedirectURI: redirectURL,
 		App:         sp.App,
 		Scopes:      sp.Scopes,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 
@@ -27,6 +28,24 @@ func openHSM(getenv func(string) string) (*pkcs11.Token, error) {
 		return nil, fmt.Errorf("IDCONNECT_PKCS11_*: %w", err)
 	}
 	return tok, nil
+}
+
+// hsmDPoPKey returns the token key labelled IDCONNECT_PKCS11_DPOP_KEY,
+// which then signs every login's DPoP proofs, or nil when the variable is
+// unset (each login gets a fresh key, as Singpass recommends).
+func hsmDPoPKey(getenv func(string) string, tok *pkcs11.Token) (crypto.Signer, error) {
+	label := getenv("IDCONNECT_PKCS11_DPOP_KEY")
+	switch {
+	case label == "":
+		return nil, nil
+	case tok == nil:
+		return nil, errors.New("IDCONNECT_PKCS11_DPOP_KEY needs the token: set IDCONNECT_PKCS11_MODULE, IDCONNECT_PKCS11_TOKEN and IDCONNECT_PKCS11_PIN")
+	}
+	k, err := tok.Key(label)
+	if err != nil {
+		return nil, fmt.Errorf("IDCONNECT_PKCS11_DPOP_KEY: %w (make a P-256 signing key pair with that label, e.g. pkcs11-tool --keypairgen --key-type EC:prime256v1 --label %s)", err, label)
+	}
+	return k, nil
 }
 
 // holderOf is the token as a key holder, or nil without one.

@@ -5,13 +5,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,15 +77,27 @@ func TestKeysPKCS11(t *testing.T) {
 }
 
 // TestServiceOnHSM: the service, configured for a Singpass (here an
-// emulator on loopback) with its key set in a SoftHSM2 token, completes a
-// Myinfo login: the emulator fetches the service's JWKS, verifies client
-// assertions signed in the token and encrypts to the token's key.
+// emulator on loopback) with its key set and DPoP key in a SoftHSM2 token,
+// completes a Myinfo login: the emulator fetches the service's JWKS,
+// verifies client assertions and DPoP proofs signed in the token and
+// encrypts to the token's key.
 func TestServiceOnHSM(t *testing.T) {
 	env := hsmEnv(t)
 	keysFile := filepath.Join(t.TempDir(), "keys.json")
 	if code, _, stderr := runKeysEnv(t, env, "generate", "-out", keysFile); code != 0 {
 		t.Fatalf("generate: %s", stderr)
 	}
+	// A DPoP key in the token, as an operator makes one with the token's
+	// own tools.
+	tok, err := pkcs11.Open(pkcs11.Config{Module: env["IDCONNECT_PKCS11_MODULE"], TokenLabel: env["IDCONNECT_PKCS11_TOKEN"], PIN: env["IDCONNECT_PKCS11_PIN"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tok.Generate("rp-dpop", pkcs11.UseSig); err != nil {
+		t.Fatal(err)
+	}
+	tok.Close()
+	env["IDCONNECT_PKCS11_DPOP_KEY"] = "rp-dpop"
 
 	svcSrv := httptest.NewUnstartedServer(nil)
 	public := "http://" + svcSrv.Listener.Addr().String()
@@ -112,6 +127,11 @@ func TestServiceOnHSM(t *testing.T) {
 	env["IDCONNECT_SINGPASS_KEYS"] = keysFile
 	env["IDCONNECT_SINGPASS_SCOPES"] = "uinfin,name"
 	env["IDCONNECT_REDIRECT_URL"] = public + "/callback"
+	env["IDCONNECT_PKCS11_DPOP_KEY"] = "no-such-key"
+	if _, err := loadServiceConfig(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "IDCONNECT_PKCS11_DPOP_KEY") {
+		t.Fatalf("a missing DPoP key: %v", err)
+	}
+	env["IDCONNECT_PKCS11_DPOP_KEY"] = "rp-dpop"
 	cfg, err := loadServiceConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +145,11 @@ func TestServiceOnHSM(t *testing.T) {
 	} else if _, ok := signer.(*pkcs11.Key); !ok {
 		t.Fatalf("the service signs with a %T, not the token's key", signer)
 	}
+	if k, ok := cfg.Singpass.DPoPKey.(*pkcs11.Key); !ok || k.Label() != "rp-dpop" {
+		t.Fatalf("the DPoP key is %T, not the token's rp-dpop", cfg.Singpass.DPoPKey)
+	}
+	dpop := &countingSigner{Signer: cfg.Singpass.DPoPKey}
+	cfg.Singpass.DPoPKey = dpop
 	svc, err := buildService(cfg, slog.New(slog.DiscardHandler), svcSrv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +174,9 @@ func TestServiceOnHSM(t *testing.T) {
 	if done.status != http.StatusOK || !strings.Contains(done.body, `"S6005048A"`) || !strings.Contains(done.body, "ANDY LAU") {
 		t.Fatalf("callback: %d %s", done.status, done.body)
 	}
+	if n := dpop.n.Load(); n != 3 {
+		t.Errorf("the token's DPoP key signed %d proofs, want 3 (PAR, token, userinfo)", n)
+	}
 	// The published set is the token keys' public half.
 	jwks := get(t, c, public+"/.well-known/jwks.json")
 	file, err := os.ReadFile(keysFile)
@@ -163,4 +191,18 @@ func TestServiceOnHSM(t *testing.T) {
 	if jwks.body != string(want) {
 		t.Errorf("served JWKS:\n%s\nwant\n%s", jwks.body, want)
 	}
+	if probs := keyset.CheckJWKS([]byte(jwks.body)); len(probs) != 0 {
+		t.Errorf("the served JWKS would be rejected: %v", probs)
+	}
+}
+
+// countingSigner counts the signatures a key makes.
+type countingSigner struct {
+	crypto.Signer
+	n atomic.Int64
+}
+
+func (s *countingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	s.n.Add(1)
+	return s.Signer.Sign(r, digest, opts)
 }
