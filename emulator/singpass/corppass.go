@@ -162,6 +162,9 @@ func (s *Server) actingFor(personID string) []*entity {
 // Myinfo Business scope pages do not list it.
 func (s *Server) checkCorppassScope(c *client, sc string) *oauthError {
 	if c.Kind == LoginApp {
+		if sc == "user.corppass.email" && s.cfg.LoginCorppassEmail {
+			return nil
+		}
 		if !slices.Contains(corppassLoginScopes, sc) {
 			return badScope("scope " + quote(sc) + " is not a Corppass Login scope: use openid plus " +
 				strings.Join(corppassLoginScopes, ", ") + " (entity_info needs a Myinfo Business app)")
@@ -268,7 +271,7 @@ func (s *Server) entityClaims(claims map[string]any, g *grant, p *person) {
 		claims["sub_attributes"] = sa
 	}
 	act := map[string]any{"sub": p.sub, "sub_type": "user"}
-	asa := map[string]string{}
+	asa := map[string]any{}
 	if slices.Contains(g.par.scopes, "user.identity") {
 		if id := itemValue(p.items["uinfin"]); id != "" {
 			asa["account_type"] = "standard"
@@ -279,6 +282,12 @@ func (s *Server) entityClaims(claims map[string]any, g *grant, p *person) {
 	if slices.Contains(g.par.scopes, "user.name") {
 		if v := itemValue(p.items["name"]); v != "" {
 			asa["name"] = v
+		}
+	}
+	if slices.Contains(g.par.scopes, "user.corppass.email") {
+		if u := e.users[p.id]; u != nil && u.Email != "" {
+			asa["corppass_email"] = u.Email
+			asa["corppass_email_verified"] = true
 		}
 	}
 	if len(asa) > 0 {

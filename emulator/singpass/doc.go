@@ -154,7 +154,9 @@
 //     answer is a JWE (A256GCM, typ JWE, no cty) around the JWS.
 //     [Config.ObjectBlocks], [Config.SignedUserinfo] and
 //     [Config.UserinfoSubjectClientID] give the documented (or older)
-//     forms where staging and the docs disagree.
+//     forms where staging and the docs disagree;
+//     [Config.LoginCorppassEmail] gives a Login app the account's email in
+//     act (user.corppass.email), as an older docs page has it.
 //
 // The Corppass guesses: the discovery document (no FAPI sample exists),
 // callback iss (sent, as Singpass does), the code and request_uri

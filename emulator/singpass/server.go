@@ -199,6 +199,12 @@ type Config struct {
 	// ID tokens, whatever the scopes, as a known fake does; the docs gate
 	// each by its scope.
 	EntityAttributesAlways bool
+	// LoginCorppassEmail lets a Corppass Login app ask for
+	// user.corppass.email, which puts the Corppass account's email in
+	// act.sub_attributes (corppass_email, corppass_email_verified), as an
+	// older Corppass docs page and one client have it; the current docs
+	// give the email to Myinfo Business apps only (corppass.email).
+	LoginCorppassEmail bool
 
 	// Logger, if set, gets one record per request with the method, the
 	// route pattern and the status; never a parameter, header or body.
@@ -365,8 +371,8 @@ func New(cfg Config) (*Server, error) {
 		bad("Service is %v; use Singpass or Corppass", cfg.Service)
 	}
 	s.addEntities(cfg.Entities, bad)
-	if cfg.Service != Corppass && (cfg.ObjectBlocks || cfg.SignedUserinfo || cfg.UserinfoSubjectClientID || cfg.EntityAttributesAlways) {
-		bad("ObjectBlocks, SignedUserinfo, UserinfoSubjectClientID and EntityAttributesAlways are for Corppass only")
+	if cfg.Service != Corppass && (cfg.ObjectBlocks || cfg.SignedUserinfo || cfg.UserinfoSubjectClientID || cfg.EntityAttributesAlways || cfg.LoginCorppassEmail) {
+		bad("ObjectBlocks, SignedUserinfo, UserinfoSubjectClientID, EntityAttributesAlways and LoginCorppassEmail are for Corppass only")
 	}
 
 	// Clients.

@@ -454,3 +454,26 @@ func BenchmarkParseBusinessUserinfo(b *testing.B) {
 	}
 	b.Fatal("no company")
 }
+
+// TestCorppassLoginEmail: with the emulator's LoginCorppassEmail (an older
+// Corppass docs page), a Login app's user.corppass.email puts the account's
+// email in act, and the person's email comes from it.
+func TestCorppassLoginEmail(t *testing.T) {
+	e := newCorppassEnv(t, func(c *emulator.Config) { c.LoginCorppassEmail = true })
+	e.corppass(t, "cp", singpass.Login, cpLoginID, nil, "user.name", "user.corppass.email")
+	_, res, err := e.loginAs(t, "cp", cpArun, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Model.(*singpass.EntityIDToken)
+	if m.Act.SubAttributes == nil || m.Act.SubAttributes.CorppassEmail != "arun@merlionharbour.example" || value(res.Person.Email) != "arun@merlionharbour.example" {
+		t.Errorf("act %+v, person %+v", m.Act.SubAttributes, res.Person)
+	}
+	// Without the switch the scope is not a Login scope.
+	e = newCorppassEnv(t)
+	e.corppass(t, "cp", singpass.Login, cpLoginID, nil, "user.name", "user.corppass.email")
+	var pe *idconnect.ProviderError
+	if _, _, err := e.loginAs(t, "cp", cpArun, ""); !errors.As(err, &pe) || pe.Code != "invalid_scope" {
+		t.Errorf("err = %v, want invalid_scope", err)
+	}
+}

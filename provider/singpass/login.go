@@ -33,6 +33,12 @@ type SubAttributes struct {
 	Name        string `json:"name,omitempty"`
 	Email       string `json:"email,omitempty"`
 	MobileNo    string `json:"mobileno,omitempty"`
+	// CorppassEmail is the Corppass account's email in a Corppass ID
+	// token's act, which one Corppass client reads (scope
+	// user.corppass.email on an older docs page); whether Corppass sends
+	// it today is unconfirmed. It fills the person's email when Email is
+	// absent.
+	CorppassEmail string `json:"corppass_email,omitempty"`
 }
 
 func (c *Client) loginResult(claims *oidc.IDClaims) (*idconnect.Result, error) {
@@ -74,6 +80,9 @@ func (a *SubAttributes) person() *idconnect.Person {
 	p.IDNumber = field(a.IdentityNumber)
 	p.Name = field(a.Name)
 	p.Email = field(a.Email)
+	if p.Email == nil {
+		p.Email = field(a.CorppassEmail)
+	}
 	if a.MobileNo != "" {
 		p.Phones = []idconnect.Phone{{Kind: "mobile", Number: a.MobileNo}}
 	}
