@@ -136,6 +136,10 @@ func (s *Server) addEntities(list []personas.Entity, bad func(string, ...any)) {
 				bad("Entities[%d]: users[%d] %q repeated", i, j, u.ID)
 				continue
 			}
+			if !isJSONObject(u.AuthInfo) || u.TPAuthInfo != nil && !isJSONObject(u.TPAuthInfo) {
+				bad("Entities[%d]: users[%d]: auth_info (and tp_auth_info, if any) must be JSON objects", i, j)
+				continue
+			}
 			en.users[u.ID] = &u
 			en.userOrder = append(en.userOrder, u.ID)
 		}
@@ -430,4 +434,10 @@ func withCertificate(jwk *jose.JSONWebKey, key *ecdsa.PrivateKey, now time.Time)
 	jwk.Certificates = []*x509.Certificate{cert}
 	jwk.CertificateThumbprintSHA1, jwk.CertificateThumbprintSHA256 = s1[:], s256[:]
 	return nil
+}
+
+// isJSONObject reports whether b is one JSON object.
+func isJSONObject(b json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(b, &m) == nil && m != nil
 }

@@ -422,6 +422,11 @@ func TestCorppassConfig(t *testing.T) {
 		{"Corppass switches on Singpass", func(c *Config) { c.Service, c.Entities, c.ObjectBlocks = Singpass, nil, true }, "for Corppass only"},
 		{"a user who is no persona", func(c *Config) { c.Personas = people[:1] }, "is not among the Personas"},
 		{"an unknown service", func(c *Config) { c.Service = 9 }, "use Singpass or Corppass"},
+		{"auth_info not JSON", func(c *Config) {
+			c.Entities = append([]personas.Entity(nil), c.Entities...)
+			c.Entities[0].Users = append([]personas.EntityUser(nil), c.Entities[0].Users...)
+			c.Entities[0].Users[0].AuthInfo = json.RawMessage(`{"Result_Set":`)
+		}, "must be JSON objects"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
