@@ -19,6 +19,8 @@ FUZZ_TARGETS = \
 	./emulator/singpass:FuzzParseClientAssertion \
 	./emulator/singpass:FuzzNormalizeURL \
 	./internal/jwx:FuzzCheckHeader \
+	./keyset:FuzzCheckJWKS \
+	./keyset:FuzzDecryptKey \
 	./provider/myinfo:FuzzDecodePerson \
 	./provider/myinfo:FuzzFlatten \
 	./provider/myinfo:FuzzParsePerson \

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -223,10 +225,11 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // ECDH-ES+A192KW, ECDH-ES+A256KW, and no private part; at least one
 // signing and one encryption key.
 func CheckJWKS(body []byte) []Problem {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil || doc.Keys == nil {
+	// Member names are matched exactly, as the providers' parsers do
+	// (encoding/json would also take "Keys" for "keys").
+	var top map[string]json.RawMessage
+	var doc struct{ Keys []json.RawMessage }
+	if err := json.Unmarshal(body, &top); err != nil || json.Unmarshal(top["keys"], &doc.Keys) != nil || doc.Keys == nil {
 		return []Problem{{"the body is not a JSON object with a \"keys\" array", "a JWKS is a JWK set (RFC 7517 §5)"}}
 	}
 	var probs []Problem
@@ -246,9 +249,11 @@ func CheckJWKS(body []byte) []Problem {
 		kid, use, alg, kty := str("kid"), str("use"), str("alg"), str("kty")
 		name := fmt.Sprintf("key %d (kid %q)", i, kid)
 		add := func(what, why string) { probs = append(probs, Problem{name + ": " + what, why}) }
-		for _, p := range privateMembers {
-			if _, ok := m[p]; ok {
-				add(fmt.Sprintf("has a private part (%q)", p), "a published JWKS must hold public keys only: anyone can read it, and the providers refuse a key with \"d\"")
+		// Any case: "D" is no private part to a provider's parser, but it
+		// still publishes the secret.
+		for name := range m {
+			if slices.Contains(privateMembers, strings.ToLower(name)) {
+				add(fmt.Sprintf("has a private part (%q)", name), "a published JWKS must hold public keys only: anyone can read it, and the providers refuse a key with \"d\"")
 			}
 		}
 		switch {

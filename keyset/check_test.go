@@ -165,6 +165,8 @@ func TestCheckJWKS(t *testing.T) {
 		{"RSA and no sig", set(map[string]any{"kty": "RSA", "kid": "r", "use": "sig", "n": "AQAB", "e": "AQAB"}, raw(encKey)), []string{`kty "RSA"`, "no EC signing key"}},
 		{"symmetric secret", set(raw(sigKey), raw(encKey), map[string]any{"kty": "oct", "kid": "s", "use": "sig", "k": "c2VjcmV0"}), []string{`has a private part ("k")`, `kty "oct"`}},
 		{"not a set", []byte(`[1,2]`), []string{"not a JSON object"}},
+		{"capital D", set(raw(sigKey), raw(encKey), edit(encKey, func(m map[string]any) { m["D"] = "AAAA"; m["kid"] = "third" })), []string{`has a private part ("D")`}},
+		{"Keys, not keys", []byte(`{"Keys":[` + string(sigKey) + `,` + string(encKey) + `]}`), []string{"not a JSON object"}},
 		{"empty", []byte(`{"keys":[]}`), []string{"no EC signing key", "no EC encryption key"}},
 	} {
 		probs := CheckJWKS(tt.body)
