@@ -1,10 +1,11 @@
 // Package server is idconnect's HTTP service: the seed-compatible Myinfo
 // routes, the generic routes of every provider, the one-time result
 // handoff to an application's backend, health and readiness checks,
-// Prometheus metrics, the OpenAPI description of the API, a small demo
-// page, and the mount point for the embedded provider emulators. Errors
-// become HTTP answers in one place (classify), in the seed's error
-// envelope.
+// Prometheus metrics, the OpenAPI description of the API, and the mount
+// points for the demo application (package server/demo, whose logins at
+// /demo/login/{provider} are always handed off to it) and the embedded
+// provider emulators. Errors become HTTP answers in one place (classify),
+// in the seed's error envelope.
 //
 // Every request gets a request id (the client's X-Request-Id when it is a
 // sane token, else a fresh one), echoed in the answer and carried on every
