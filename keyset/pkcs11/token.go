@@ -34,8 +34,9 @@ type Token struct {
 	idle  chan pkcs11.SessionHandle
 	slots chan struct{} // one token per session that may still be opened
 
-	mu     sync.Mutex
+	mu     sync.RWMutex // held for reading by each operation, for writing by Close
 	closed bool
+	opened sync.Mutex // guards all
 	all    []pkcs11.SessionHandle
 }
 
@@ -100,8 +101,9 @@ func Open(cfg Config) (*Token, error) {
 	return t, nil
 }
 
-// Close logs out, closes the sessions and unloads the module. Keys of the
-// token stop working.
+// Close closes the token's sessions (which logs out) and unloads the
+// module, once the operations under way have ended. Keys of the token stop
+// working.
 func (t *Token) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -117,36 +119,31 @@ func (t *Token) Close() error {
 	return nil
 }
 
+var errClosed = errors.New("pkcs11: the token is closed")
+
 // with runs f on a session of the pool, opening one if none is idle and
-// the pool is not full, else waiting for one.
+// the pool is not full, else waiting for one. It holds t.mu for reading
+// throughout, so Close waits for f to end.
 func (t *Token) with(f func(pkcs11.SessionHandle) error) error {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.closed {
+		return errClosed
+	}
 	var s pkcs11.SessionHandle
 	select {
 	case s = <-t.idle:
 	case <-t.slots:
-		t.mu.Lock()
-		if t.closed {
-			t.mu.Unlock()
-			t.slots <- struct{}{}
-			return errors.New("pkcs11: the token is closed")
-		}
 		var err error
-		s, err = t.ctx.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
-		if err != nil {
-			t.mu.Unlock()
+		if s, err = t.ctx.OpenSession(t.slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION); err != nil {
 			t.slots <- struct{}{}
 			return fmt.Errorf("pkcs11: opening a session: %w", err)
 		}
+		t.opened.Lock()
 		t.all = append(t.all, s)
-		t.mu.Unlock()
+		t.opened.Unlock()
 	}
 	defer func() { t.idle <- s }()
-	t.mu.Lock()
-	closed := t.closed
-	t.mu.Unlock()
-	if closed {
-		return errors.New("pkcs11: the token is closed")
-	}
 	return f(s)
 }
 

@@ -176,7 +176,12 @@ func TestKeys(t *testing.T) {
 
 	// The keys are token objects: a new session finds the same ones.
 	kid := pub.Keys[0].KeyID
+	signer, _, _ := keys.SigningKey(testNow)
 	tok.Close()
+	digest := sha256.Sum256([]byte("after close"))
+	if _, err := signer.Sign(rand.Reader, digest[:], crypto.SHA256); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("signing with a closed token: %v", err)
+	}
 	again, err := pkcs11.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
