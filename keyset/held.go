@@ -99,9 +99,8 @@ func (e entry) ecdhKey() (ECDHKey, error) {
 		}
 		return k, nil
 	}
-	k, err := e.Key.(*ecdsa.PrivateKey).ECDH()
-	if err != nil {
-		return nil, fmt.Errorf("keyset: decryption key: %w", err)
+	if e.ecdh == nil {
+		return nil, errors.New("keyset: the decryption key is not a P-256 key")
 	}
-	return k, nil
+	return e.ecdh, nil
 }

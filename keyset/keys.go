@@ -4,10 +4,8 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/ecdh"
-	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -109,25 +107,30 @@ func unwrapKey(key ECDHKey, encryptedKey []byte, h jose.Header) ([]byte, error) 
 	return cek, nil
 }
 
-// ephemeralKey reads the "epk" header: a public P-256 EC JWK.
+// ephemeralKey reads the "epk" header: a public P-256 EC JWK, its point
+// checked to be on the curve.
 func ephemeralKey(v any) (*ecdh.PublicKey, error) {
 	bad := errors.New("keyset: JWE epk is not a P-256 public key")
-	if v == nil {
+	m, ok := v.(map[string]any)
+	if !ok || m["kty"] != "EC" || m["crv"] != "P-256" {
 		return nil, bad
 	}
-	raw, err := json.Marshal(v)
-	if err != nil {
+	if _, ok := m["d"]; ok {
 		return nil, bad
 	}
-	var jwk jose.JSONWebKey
-	if err := jwk.UnmarshalJSON(raw); err != nil || !jwk.IsPublic() {
+	coord := func(name string) []byte {
+		s, _ := m[name].(string)
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || len(b) != 32 {
+			return nil
+		}
+		return b
+	}
+	x, y := coord("x"), coord("y")
+	if x == nil || y == nil {
 		return nil, bad
 	}
-	pub, ok := jwk.Key.(*ecdsa.PublicKey)
-	if !ok || pub.Curve.Params().Name != "P-256" {
-		return nil, bad
-	}
-	epk, err := pub.ECDH() // checks the point is on the curve
+	epk, err := ecdh.P256().NewPublicKey(append(append([]byte{4}, x...), y...))
 	if err != nil {
 		return nil, bad
 	}

@@ -104,6 +104,8 @@ type entry struct {
 	// held, when set, is the private key in a Holder; JSONWebKey then
 	// holds the public key only.
 	held HeldKey
+	// ecdh is a file decryption key's private key for ECDH, made once.
+	ecdh *ecdh.PrivateKey
 }
 
 // live reports whether e may be used at now.
@@ -168,7 +170,13 @@ func (s *Set) newEntry(rand io.Reader, use string) (entry, error) {
 	if k.KeyID, err = Thumbprint(&priv.PublicKey); err != nil {
 		return entry{}, err
 	}
-	return entry{JSONWebKey: k}, nil
+	e := entry{JSONWebKey: k}
+	if use == UseEnc {
+		if e.ecdh, err = priv.ECDH(); err != nil {
+			return entry{}, fmt.Errorf("keyset: %w", err)
+		}
+	}
+	return e, nil
 }
 
 // newKey draws a P-256 key (rand nil: crypto/rand). Current Go versions
@@ -421,6 +429,9 @@ func parse(data []byte, h Holder) (*Set, error) {
 				return nil, fmt.Errorf("%w: key %d (kid %q): %v", ErrInvalid, i, e.KeyID, err)
 			}
 			e.held = k
+		}
+		if priv, ok := e.Key.(*ecdsa.PrivateKey); ok && e.Use == UseEnc {
+			e.ecdh, _ = priv.ECDH() // check refuses a key it cannot make
 		}
 		for _, f := range []struct {
 			name string
