@@ -375,7 +375,7 @@ func printBench(w io.Writer, o benchOptions, results []benchResult) {
 	if o.rate > 0 {
 		mode = fmt.Sprintf("open loop at %.0f/s", o.rate)
 	}
-	fmt.Fprintf(w, "idconnect bench: %d logins per provider at %s, %d unloaded, %d pending; crypto floor over %d logins\n", o.logins, mode, o.unloaded, o.pending, o.floor)
+	fmt.Fprintf(w, "idconnect bench: %d logins per provider at %s, %d unloaded, %d pending; crypto floor over %d logins; crypto: %s\n", o.logins, mode, o.unloaded, o.pending, o.floor, cryptoBackend())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "provider\tlogins\terrors\tmix-ups\tlogins/s\tp50 ms\tp95 ms\tp99 ms\tunloaded p50\thalf-rate p99\tCPU ms/login\tfloor ms\tratio\tpeak RSS MiB\tB/pending\t")
 	for _, r := range results {

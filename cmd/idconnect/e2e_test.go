@@ -323,7 +323,10 @@ func TestEndToEndConsentDenied(t *testing.T) {
 // TestEndToEndProviderFaults turns on each emulator fault and checks the
 // service answers with a clear gateway error, never a 500 or partial data.
 func TestEndToEndProviderFaults(t *testing.T) {
-	ts, svc := startService(t, map[string]string{"IDCONNECT_PROVIDER_TIMEOUT": "300ms"})
+	// The timeout leaves room for the emulator's first "another key"
+	// fault, which makes an RSA key in the request (seconds under the race
+	// detector or GODEBUG=fips140=on on a busy machine).
+	ts, svc := startService(t, map[string]string{"IDCONNECT_PROVIDER_TIMEOUT": "3s"})
 	faults := svc.myinfo.Faults()
 	tests := []struct {
 		name       string
@@ -338,7 +341,7 @@ func TestEndToEndProviderFaults(t *testing.T) {
 		{"down", faults.SetDown, 502, "PROVIDER_UNAVAILABLE"},
 		{"slow", func(on bool) {
 			if on {
-				faults.SetSlow(2 * time.Second)
+				faults.SetSlow(5 * time.Second)
 			} else {
 				faults.SetSlow(0)
 			}

@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "bench":
 		err = bench(ctx, args, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "idconnect", version())
+		fmt.Fprintln(stdout, "idconnect", version(), "crypto:", cryptoBackend())
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
