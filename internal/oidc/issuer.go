@@ -180,7 +180,10 @@ func (i *Issuer) VerifyJWS(ctx context.Context, compact string, algs []jose.Sign
 	if err != nil {
 		return nil, sigErr("refused JWS header")
 	}
-	keys, err := i.keysFor(ctx, kid, i.claimsIssuer(compact) == i.URL)
+	// The unverified payload is read for its iss only when the kid is
+	// unknown: a known kid is the common case, and the payload (a whole
+	// userinfo) is parsed again once verified.
+	keys, err := i.keysFor(ctx, kid, func() bool { return i.claimsIssuer(compact) == i.URL })
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +201,11 @@ func (i *Issuer) VerifyJWS(ctx context.Context, compact string, algs []jose.Sign
 			continue
 		}
 		tried++
-		if payload, err := jwx.Verify(compact, k.Key, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)}); err == nil {
+		// obj was parsed under the caller's allowlist after jwx.KeyID
+		// applied the header rules, and alg is the one this key is bound to
+		// (or any of the allowlist's): verifying obj itself saves parsing
+		// the JWS again for every key.
+		if payload, err := obj.Verify(k.Key); err == nil {
 			return payload, nil
 		}
 	}
@@ -226,7 +233,7 @@ func (i *Issuer) claimsIssuer(compact string) string {
 }
 
 // keysFor returns the signing keys for kid ("" means all of them).
-func (i *Issuer) keysFor(ctx context.Context, kid string, mayRefetch bool) ([]jose.JSONWebKey, error) {
+func (i *Issuer) keysFor(ctx context.Context, kid string, mayRefetch func() bool) ([]jose.JSONWebKey, error) {
 	i.mu.Lock()
 	now := i.now()
 	fresh := len(i.keys) > 0 && now.Sub(i.keysAt) < i.maxAge()
@@ -242,7 +249,7 @@ func (i *Issuer) keysFor(ctx context.Context, kid string, mayRefetch bool) ([]jo
 	if fresh && len(found) > 0 {
 		return found, nil
 	}
-	if !fresh || mayRefetch {
+	if !fresh || mayRefetch() {
 		err := i.keysOnce.do(ctx, func() error {
 			i.mu.Lock()
 			now := i.now()
