@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,4 +92,39 @@ func BenchmarkFlow(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPendingLogin starts Myinfo-shaped logins and leaves them
+// waiting in a memory store, then reports the live heap each one holds
+// after a collection (live-B/login): the store's entry, key and encoded
+// login. The process's RSS per pending login is about twice that, since
+// the collector lets the heap grow to twice the live data (GOGC=100).
+func BenchmarkPendingLogin(b *testing.B) {
+	m := &store.Memory{MaxBytes: 4 << 30}
+	f := &idconnect.Flow{Providers: map[string]idconnect.Provider{"test": &recordingProvider{}}, Store: m}
+	rec := httptest.NewRecorder()
+	browser, err := f.BindBrowser(rec, httptest.NewRequest("GET", "/", nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	opts := idconnect.StartOptions{
+		Attributes:  []string{"name", "dob", "birthcountry", "nationality", "uinfin", "sex", "regadd"},
+		Purpose:     "idconnect-myinfo-connector",
+		RedirectURI: "http://127.0.0.1:3001/callback/myinfo",
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	n := 0
+	for b.Loop() {
+		if _, _, err := f.Start(ctx, "test", browser, opts); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "live-B/login")
+	runtime.KeepAlive(m)
 }
