@@ -63,9 +63,12 @@ type section struct {
 
 // field is one form control and where its value comes from.
 type field struct {
-	ID           string // the element id, unique on the page
-	Label        string
-	Kind         string // "text", "date", "email", "tel", "textarea", or "badge" (a status, not an input)
+	ID    string // the element id, unique on the page
+	Label string
+	// Kind is "text", "date", "email", "tel", "textarea", or "badge" (a
+	// status, not an input). A date is a YYYY-MM-DD text input: a browser's
+	// date input shows the locale's order, and 04/09/1982 is ambiguous.
+	Kind         string
 	Autocomplete string
 	value        func(*result) *idconnect.Field
 }
