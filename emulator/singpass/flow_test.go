@@ -2,6 +2,7 @@ package singpass
 
 import (
 	"encoding/json"
+	stdhtml "html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -159,6 +160,12 @@ func TestLoginAppFlowPages(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(page, "EMULATOR") || !strings.Contains(page, "Elderly citizen") {
 		t.Fatalf("login page: %d %s", rec.Code, page)
 	}
+	people, _ := personas.Myinfo()
+	for _, p := range people {
+		if !strings.Contains(page, `value="`+p.ID+`"`) || !strings.Contains(stdhtml.UnescapeString(page), p.Summary) {
+			t.Errorf("the login page does not list %s with its edge case", p.ID)
+		}
+	}
 	action, flowID := formOf(t, page)
 	base, _ := url.Parse(authURL)
 	post := func(action string, form url.Values) *httptest.ResponseRecorder {
@@ -169,7 +176,8 @@ func TestLoginAppFlowPages(t *testing.T) {
 	}
 	rec = post(action, url.Values{"flow": {flowID}, "persona": {"S8652190C"}})
 	page = rec.Body.String()
-	if rec.Code != 200 || !strings.Contains(page, "user.identity") || !strings.Contains(page, ">Allow</button>") {
+	if rec.Code != 200 || !strings.Contains(page, "Your identity (NRIC/FIN) (user.identity)") || !strings.Contains(page, "Mobile number (mobileno)") ||
+		!strings.Contains(page, ">Allow</button>") || !strings.Contains(page, ">Deny</button>") {
 		t.Fatalf("consent page: %d %s", rec.Code, page)
 	}
 	action, flowID = formOf(t, page)
