@@ -17,7 +17,7 @@ const BASE = process.env.DEMO_BASE_URL;
 const REPO = process.env.REPO_ROOT;
 const ARTIFACTS = process.env.ARTIFACTS_DIR;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const STEP = 15_000; // ms any one wait may take
+const STEP = 30_000; // ms any one wait may take (CI shares two cores)
 assert.ok(BASE && REPO && ARTIFACTS, 'DEMO_BASE_URL, REPO_ROOT and ARTIFACTS_DIR are required');
 mkdirSync(ARTIFACTS, { recursive: true });
 
