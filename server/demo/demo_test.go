@@ -185,3 +185,36 @@ func TestFetchFailureLogHasNoHandle(t *testing.T) {
 		t.Errorf("log %q", logs.String())
 	}
 }
+
+// The page gets only what the form shows: items of the person outside the
+// form (a home phone, a mailing address, a country of birth) stay in the
+// backend.
+func TestViewHoldsOnlyTheForm(t *testing.T) {
+	a := newApp(t)
+	r := &result{Provider: "myinfo", Person: &idconnect.Person{
+		Name:         &idconnect.Field{Value: "TAN AH KOW", Provenance: &idconnect.Provenance{Source: "1", LastUpdated: "2026-01-02"}},
+		BirthCountry: &idconnect.Field{Value: "COUNTRY-OUTSIDE-FORM"},
+		Phones: []idconnect.Phone{
+			{Kind: "home", CountryCode: "+65", Number: "HOME-OUTSIDE-FORM"},
+			{Kind: "mobile", CountryCode: "+65", Number: "91234567", Provenance: &idconnect.Provenance{Source: "4"}},
+		},
+		Addresses: []idconnect.Address{
+			{Kind: "mailing", Format: "lines", Lines: []string{"MAIL-OUTSIDE-FORM"}},
+			{Kind: "registered", Format: "structured", Block: "1", Street: "MAIN ROAD", PostalCode: "123456", CountryName: "SINGAPORE"},
+		},
+	}}
+	b, err := json.Marshal(a.formView(a.providers["myinfo"], r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, outside := range []string{"COUNTRY-OUTSIDE-FORM", "HOME-OUTSIDE-FORM", "MAIL-OUTSIDE-FORM"} {
+		if strings.Contains(string(b), outside) {
+			t.Errorf("the view holds %s: %s", outside, b)
+		}
+	}
+	for _, inside := range []string{"TAN AH KOW", "+65 91234567", `BLK 1 MAIN ROAD\nSINGAPORE 123456`, "2026-01-02"} {
+		if !strings.Contains(string(b), inside) {
+			t.Errorf("the view lacks %s: %s", inside, b)
+		}
+	}
+}
