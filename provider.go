@@ -35,8 +35,8 @@ type Login struct {
 	Provider string `json:"provider"`
 	State    string `json:"state"`
 	// Nonce and Verifier (the PKCE code verifier) are minted by the Flow
-	// for every login, 32 random bytes each; providers that do not use
-	// them ignore them.
+	// for every login, 32 random bytes each; a provider that does not use
+	// them clears them in AuthURL, so that the store does not keep them.
 	Nonce       string    `json:"nonce,omitempty"`
 	Verifier    string    `json:"verifier,omitempty"`
 	Attributes  []string  `json:"attributes,omitempty"`

@@ -95,6 +95,10 @@ func (c *Client) AuthURL(_ context.Context, login *idconnect.Login) (string, err
 	if login.Purpose == "" {
 		login.Purpose = c.cfg.Purpose
 	}
+	// Myinfo v3 has neither an OIDC nonce nor PKCE: the Flow's nonce and
+	// verifier would only wait in the store, unused, a fifth of the
+	// pending login's size.
+	login.Nonce, login.Verifier = "", ""
 	if login.RedirectURI == "" {
 		login.RedirectURI = c.cfg.RedirectURI
 	} else if err := checkRedirectURI(login.RedirectURI); err != nil {

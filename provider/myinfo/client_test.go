@@ -298,7 +298,7 @@ func TestAuthURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	login := &idconnect.Login{State: "eb03c000-00a3-4708-ab30-926306bfc4a8"}
+	login := &idconnect.Login{State: "eb03c000-00a3-4708-ab30-926306bfc4a8", Nonce: "n-0S6_WzA2Mj", Verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}
 	got, err := c.AuthURL(context.Background(), login)
 	if err != nil {
 		t.Fatal(err)
@@ -310,6 +310,10 @@ func TestAuthURL(t *testing.T) {
 	}
 	if login.RedirectURI != "http://localhost:3001/callback" || len(login.Attributes) != 7 || login.Purpose == "" {
 		t.Errorf("login not filled from the defaults: %+v", login)
+	}
+	// v3 uses neither: the pending login does not keep them in the store.
+	if login.Nonce != "" || login.Verifier != "" {
+		t.Errorf("the login keeps a nonce or PKCE verifier Myinfo v3 never uses: %+v", login)
 	}
 
 	login = &idconnect.Login{State: "s", Purpose: "KYC & onboarding #1", Attributes: []string{"name"}}
