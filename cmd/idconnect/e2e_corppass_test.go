@@ -188,7 +188,7 @@ func TestEndToEndDemoCorppass(t *testing.T) {
 		"company-type":       "LOCAL COMPANY",
 		"company-status":     "REGISTERED",
 		"company-registered": "2018-03-14",
-		"company-address":    "BLK 21 PASIR PANJANG ROAD\n#05-12 MERLION HARBOUR HUB\nSINGAPORE 117439",
+		"company-address":    "21 PASIR PANJANG ROAD\n#05-12 MERLION HARBOUR HUB\nSINGAPORE 117439",
 		"company-officer":    "ARUN KUMAR S/O SELVARAJ",
 		"company-position":   "DIRECTOR",
 	}

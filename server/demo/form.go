@@ -164,7 +164,7 @@ func addressField(kind string, withCountry bool) func(*result) *idconnect.Field 
 }
 
 // formatAddress writes an address as a person reads it: Singapore's
-// "BLK 319 ANCHORVALE DRIVE / #38-10 BUILDING / SINGAPORE 542319", a UK
+// "319 ANCHORVALE DRIVE / #38-10 BUILDING / SINGAPORE 542319", a UK
 // street, town, region and postcode, or the lines of a free-form one.
 func formatAddress(a idconnect.Address, withCountry bool) string {
 	if a.Format == "lines" {
@@ -186,11 +186,9 @@ func formatAddress(a idconnect.Address, withCountry bool) string {
 			lines = append(lines, strings.Join(kept, " "))
 		}
 	}
-	block := a.Block
-	if block != "" {
-		block = "BLK " + block
-	}
-	add(block, a.Street)
+	// No "BLK" before the number: Myinfo's block is a house or building
+	// number too, and a company's "BLK 21 PASIR PANJANG ROAD" misleads.
+	add(a.Block, a.Street)
 	unit := ""
 	if a.Floor != "" || a.Unit != "" {
 		unit = "#" + a.Floor + "-" + a.Unit
