@@ -180,6 +180,9 @@ async function checkCompany(entity, personID) {
     assert.equal(await readOnly(id), true, id + ' is verified, so read-only');
     assert.match(await note(id), new RegExp('Government-verified · Corppass · last updated ' + escape(bp.name.lastupdated)), id);
   }
+  // The whole name shows: a long company name is not cut off in its box.
+  const cut = await page.locator('#company-name').evaluate((el) => el.scrollWidth > el.clientWidth);
+  assert.equal(cut, false, `the company name ${JSON.stringify(bp.name.value)} is cut off in its field`);
   const address = await value('company-address');
   const a = item(entity.entity_info, 'address');
   if (a) {

@@ -13,7 +13,7 @@ func companySection() section {
 	return section{
 		ID: "company", Title: "Your company", Intro: "Retrieve it from Corppass (Myinfo Business), or type it in.",
 		Fields: []field{
-			{ID: "company-name", Label: "Company name", Kind: "text", Autocomplete: "organization", value: entityField(func(e *idconnect.Entity) *idconnect.Field { return e.Name })},
+			{ID: "company-name", Label: "Company name", Kind: "text", Autocomplete: "organization", Wide: true, value: entityField(func(e *idconnect.Entity) *idconnect.Field { return e.Name })},
 			{ID: "company-uen", Label: "UEN", Kind: "text", Autocomplete: "off", value: entityField(func(e *idconnect.Entity) *idconnect.Field { return e.RegistrationNumber })},
 			{ID: "company-type", Label: "Entity type", Kind: "text", Autocomplete: "off", value: describedEntity(func(e *idconnect.Entity) *idconnect.Field { return e.Type })},
 			{ID: "company-status", Label: "Registration status", Kind: "text", Autocomplete: "off", value: describedEntity(func(e *idconnect.Entity) *idconnect.Field { return e.Status })},

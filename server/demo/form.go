@@ -70,7 +70,9 @@ type field struct {
 	// date input shows the locale's order, and 04/09/1982 is ambiguous.
 	Kind         string
 	Autocomplete string
-	value        func(*result) *idconnect.Field
+	// Wide fields take a whole row: a company's name runs long.
+	Wide  bool
+	value func(*result) *idconnect.Field
 }
 
 // item is a labelled value, of the unverified list.
