@@ -211,14 +211,20 @@ func TestCallerErrors(t *testing.T) {
 		}, idconnect.ErrProviderUnavailable, ""},
 		{"oversized", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(strings.Repeat(" ", 70<<10))) }, idconnect.ErrMalformed, ""},
 		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) }, idconnect.ErrMalformed, ""},
-		{"slow", func(w http.ResponseWriter, r *http.Request) { time.Sleep(300 * time.Millisecond) }, idconnect.ErrProviderTimeout, ""},
+		{"slow", func(w http.ResponseWriter, r *http.Request) {
+			select { // answers after a minute, or when the client gives up
+			case <-time.After(time.Minute):
+			case <-r.Context().Done():
+			}
+		}, idconnect.ErrProviderTimeout, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
 			hc := srv.Client()
-			hc.Timeout = 100 * time.Millisecond
+			// Room for a loaded machine; only the slow server passes it.
+			hc.Timeout = 2 * time.Second
 			i := &Issuer{URL: srv.URL, Caller: &Caller{Provider: "test", HTTP: httpx.Outbound(hc, httpx.Options{}), MaxBytes: 64 << 10}, Now: c.Now}
 			_, err := i.Metadata(context.Background())
 			if !errors.Is(err, tt.want) {
