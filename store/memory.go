@@ -3,6 +3,7 @@ package store
 import (
 	"container/heap"
 	"context"
+	"crypto/sha256"
 	"math"
 	"sync"
 	"time"
@@ -12,7 +13,7 @@ import (
 // zero: about 200,000 pending logins of the Myinfo v3 size.
 const DefaultMaxBytes = 256 << 20
 
-// entryOverhead approximates what one entry costs beyond its key and value:
+// entryOverhead approximates what one entry costs beyond its key hash and value:
 // the map slot, the expiry-queue item and the allocation headers. It makes
 // MaxBytes a budget of memory, not of payload.
 const entryOverhead = 160
@@ -43,21 +44,30 @@ type Memory struct {
 	MaxEntries int
 
 	mu      sync.Mutex
-	entries map[string]memoryEntry
+	entries map[memoryKey]memoryEntry
 	bytes   int64
 	expiry  expiryQueue
 }
 
+// memoryKey is the SHA-256 of a key. The map and the expiry queue hold it
+// inline, so a key costs no allocation of its own and every entry's slot
+// has one size whatever its key; a pending login is then a single
+// allocation (its value) beside its share of the map's and queue's arrays.
+type memoryKey [sha256.Size]byte
+
+func keyOf(key string) memoryKey { return sha256.Sum256([]byte(key)) }
+
 // memoryEntry is one value and its expiry in Unix nanoseconds (an int64
-// rather than a time.Time: 16 bytes less in every entry and queue item,
-// which is most of an entry's overhead).
+// rather than a time.Time, and a string rather than a slice: 24 bytes less
+// in every map slot and queue item, which are most of an entry's
+// overhead).
 type memoryEntry struct {
-	value     []byte
+	value     string
 	expiresAt int64
 }
 
-func entryCost(key string, value []byte) int64 {
-	return int64(len(key) + len(value) + entryOverhead)
+func entryCost(value int) int64 {
+	return int64(sha256.Size + value + entryOverhead)
 }
 
 // unixNano is t in Unix nanoseconds, saturated to the int64 range (years
@@ -96,16 +106,17 @@ func (m *Memory) Put(ctx context.Context, key string, value []byte, expiresAt ti
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.entries == nil {
-		m.entries = make(map[string]memoryEntry)
+		m.entries = make(map[memoryKey]memoryEntry)
 	}
+	k := keyOf(key)
 	m.sweep(now, sweepBatch)
-	if e, ok := m.entries[key]; ok {
+	if e, ok := m.entries[k]; ok {
 		if now < e.expiresAt {
 			return ErrExists
 		}
-		m.remove(key, e)
+		m.remove(k, e)
 	}
-	cost := entryCost(key, value)
+	cost := entryCost(len(value))
 	if m.full(cost) {
 		// Expired entries may still wait in the queue: drain more of them
 		// (still a bounded amount) before refusing.
@@ -114,9 +125,9 @@ func (m *Memory) Put(ctx context.Context, key string, value []byte, expiresAt ti
 			return ErrFull
 		}
 	}
-	m.entries[key] = memoryEntry{value: append([]byte(nil), value...), expiresAt: exp}
+	m.entries[k] = memoryEntry{value: string(value), expiresAt: exp}
 	m.bytes += cost
-	heap.Push(&m.expiry, expiryItem{key: key, expiresAt: exp})
+	heap.Push(&m.expiry, expiryItem{key: k, expiresAt: exp})
 	return nil
 }
 
@@ -126,18 +137,19 @@ func (m *Memory) Take(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	now := unixNano(m.now())
+	k := keyOf(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(now, sweepBatch)
-	e, ok := m.entries[key]
+	e, ok := m.entries[k]
 	if !ok {
 		return nil, ErrNotFound
 	}
-	m.remove(key, e)
+	m.remove(k, e)
 	if now >= e.expiresAt {
 		return nil, ErrNotFound
 	}
-	return e.value, nil
+	return []byte(e.value), nil
 }
 
 // Len reports the number of entries held, expired ones not yet swept
@@ -157,9 +169,9 @@ func (m *Memory) full(cost int64) bool {
 	return m.bytes+cost > maxBytes || m.MaxEntries > 0 && len(m.entries) >= m.MaxEntries
 }
 
-func (m *Memory) remove(key string, e memoryEntry) {
-	delete(m.entries, key)
-	m.bytes -= entryCost(key, e.value)
+func (m *Memory) remove(k memoryKey, e memoryEntry) {
+	delete(m.entries, k)
+	m.bytes -= entryCost(len(e.value))
 }
 
 // sweep removes up to limit entries that expired by now, earliest first.
@@ -180,8 +192,8 @@ func (m *Memory) sweep(now int64, limit int) {
 // expiryItem is one entry's place in the expiry queue. An item outlives a
 // taken entry until its own expiry; sweep recognises and drops it then.
 type expiryItem struct {
-	key       string
 	expiresAt int64 // Unix nanoseconds
+	key       memoryKey
 }
 
 // expiryQueue is a min-heap of expiry times (container/heap).
