@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -286,8 +287,50 @@ func (f *Flow) Start(ctx context.Context, provider, browser string, opts StartOp
 	return login, authURL, nil
 }
 
+// withoutDefaults returns login as it is stored: without the attributes,
+// purpose and redirect URI its provider would give it anyway (see
+// [Defaulter]). login itself is not changed.
+func (f *Flow) withoutDefaults(login *Login) *Login {
+	d, ok := f.Providers[login.Provider].(Defaulter)
+	if !ok {
+		return login
+	}
+	def := d.LoginDefaults()
+	stored := *login
+	if len(def.Attributes) > 0 && slices.Equal(login.Attributes, def.Attributes) {
+		stored.Attributes = nil
+	}
+	if login.Purpose == def.Purpose {
+		stored.Purpose = ""
+	}
+	if login.RedirectURI == def.RedirectURI {
+		stored.RedirectURI = ""
+	}
+	return &stored
+}
+
+// withDefaults puts back what [Flow.withoutDefaults] left out: a stored
+// login's empty attributes, purpose and redirect URI are its provider's
+// defaults, as they were when AuthURL filled them.
+func (f *Flow) withDefaults(login *Login) {
+	d, ok := f.Providers[login.Provider].(Defaulter)
+	if !ok {
+		return
+	}
+	def := d.LoginDefaults()
+	if len(login.Attributes) == 0 {
+		login.Attributes = slices.Clone(def.Attributes)
+	}
+	if login.Purpose == "" {
+		login.Purpose = def.Purpose
+	}
+	if login.RedirectURI == "" {
+		login.RedirectURI = def.RedirectURI
+	}
+}
+
 func (f *Flow) put(ctx context.Context, key string, login *Login) error {
-	b := encodeLogin(login)
+	b := encodeLogin(f.withoutDefaults(login))
 	// The store keeps the login a little past its expiry so that a late
 	// callback is told "expired" rather than "unknown".
 	if err := f.Store.Put(ctx, key, b, login.ExpiresAt.Add(expiredGrace)); err != nil {
@@ -320,6 +363,7 @@ func (f *Flow) take(ctx context.Context, key func(provider, value, browser strin
 	if err != nil {
 		return nil, fmt.Errorf("idconnect: decoding login: %w", err)
 	}
+	f.withDefaults(login)
 	if !f.now().Before(login.ExpiresAt) {
 		return nil, ErrStateExpired
 	}

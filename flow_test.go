@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -479,5 +480,114 @@ func TestFlowAsksProviderAboutErrorCallbacks(t *testing.T) {
 	}
 	if _, err := f.Callback(ctx, "sub", cb, b); !errors.Is(err, idconnect.ErrStateUnknown) {
 		t.Fatalf("the error callback did not spend the login: %v", err)
+	}
+}
+
+// defaultingProvider fills a login's empty attributes, purpose and redirect
+// URI as Myinfo's client does, tells the Flow so (idconnect.Defaulter), and
+// records the login its Exchange is given.
+type defaultingProvider struct {
+	recordingProvider
+	defaults  idconnect.LoginDefaults
+	exchanged *idconnect.Login
+}
+
+func (p *defaultingProvider) LoginDefaults() idconnect.LoginDefaults { return p.defaults }
+
+func (p *defaultingProvider) AuthURL(_ context.Context, l *idconnect.Login) (string, error) {
+	if len(l.Attributes) == 0 {
+		l.Attributes = append([]string(nil), p.defaults.Attributes...)
+	}
+	if l.Purpose == "" {
+		l.Purpose = p.defaults.Purpose
+	}
+	if l.RedirectURI == "" {
+		l.RedirectURI = p.defaults.RedirectURI
+	}
+	return "https://idp.example/authorise?state=" + url.QueryEscape(l.State), nil
+}
+
+func (p *defaultingProvider) Exchange(ctx context.Context, l *idconnect.Login, cb idconnect.Callback) (*idconnect.Result, error) {
+	c := *l
+	p.exchanged = &c
+	return p.recordingProvider.Exchange(ctx, l, cb)
+}
+
+// recordingStore keeps a copy of every value put, to show what is stored.
+type recordingStore struct {
+	store.Store
+	mu     sync.Mutex
+	values [][]byte
+}
+
+func (s *recordingStore) Put(ctx context.Context, key string, value []byte, exp time.Time) error {
+	s.mu.Lock()
+	s.values = append(s.values, append([]byte(nil), value...))
+	s.mu.Unlock()
+	return s.Store.Put(ctx, key, value, exp)
+}
+
+// notDefaulter is defaultingProvider without its LoginDefaults: the Flow
+// stores its logins whole.
+type notDefaulter struct{ p *defaultingProvider }
+
+func (n notDefaulter) Name() string { return "test" }
+func (n notDefaulter) AuthURL(ctx context.Context, l *idconnect.Login) (string, error) {
+	return n.p.AuthURL(ctx, l)
+}
+func (n notDefaulter) Exchange(ctx context.Context, l *idconnect.Login, cb idconnect.Callback) (*idconnect.Result, error) {
+	return n.p.Exchange(ctx, l, cb)
+}
+
+// A login is stored without the attributes, purpose and redirect URI its
+// provider gives it by default, and Exchange gets them back; a login's own
+// values are stored and come back as they were.
+func TestFlowStoresLoginWithoutProviderDefaults(t *testing.T) {
+	defaults := idconnect.LoginDefaults{
+		Attributes:  []string{"name", "dob", "birthcountry", "nationality", "uinfin", "sex", "regadd"},
+		Purpose:     "idconnect-myinfo-connector",
+		RedirectURI: "http://127.0.0.1:3001/callback/myinfo",
+	}
+	own := idconnect.StartOptions{Attributes: []string{"uinfin", "name"}, Purpose: "another purpose", RedirectURI: "http://127.0.0.1:3001/callback/other"}
+	ctx := context.Background()
+	for _, opts := range []idconnect.StartOptions{{}, {RedirectURI: defaults.RedirectURI}, own} {
+		want := idconnect.LoginDefaults{Attributes: opts.Attributes, Purpose: opts.Purpose, RedirectURI: opts.RedirectURI}
+		if opts.Purpose == "" {
+			want = defaults
+		}
+		var sizes [2][]int // stored sizes with the Defaulter, and without
+		for i, wrap := range []func(*defaultingProvider) idconnect.Provider{
+			func(p *defaultingProvider) idconnect.Provider { return p },
+			func(p *defaultingProvider) idconnect.Provider { return notDefaulter{p} },
+		} {
+			f, _, _ := newFlow(t)
+			rs := &recordingStore{Store: f.Store}
+			p := &defaultingProvider{defaults: defaults}
+			f.Store, f.Providers["test"] = rs, wrap(p)
+			b := browser(t, f)
+			started, _, err := f.Start(ctx, "test", b, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := f.Finish(ctx, "test", idconnect.Callback{Code: "c", State: started.State}, b); err != nil {
+				t.Fatal(err)
+			}
+			got := p.exchanged
+			if got == nil || !slices.Equal(got.Attributes, want.Attributes) || got.Purpose != want.Purpose || got.RedirectURI != want.RedirectURI {
+				t.Fatalf("options %+v: Exchange got %+v, want %+v", opts, got, want)
+			}
+			for _, v := range rs.values {
+				sizes[i] = append(sizes[i], len(v))
+			}
+		}
+		if len(sizes[0]) != 2 || sizes[0][0] != sizes[0][1] {
+			t.Fatalf("options %+v: stored sizes %v, want two equal ones (the login, then with its code)", opts, sizes[0])
+		}
+		// The defaults take 118 bytes when stored (their strings, lengths
+		// and tags); a login with its own values stores them all.
+		saved := sizes[1][0] - sizes[0][0]
+		if opts.Purpose == "" && saved != 118 || opts.Purpose != "" && saved != 0 {
+			t.Errorf("options %+v: stored %v bytes with the Defaulter, %v without", opts, sizes[0], sizes[1])
+		}
 	}
 }

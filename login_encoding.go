@@ -15,14 +15,23 @@ import (
 // compact binary form rather than JSON: under half the bytes, and no
 // reflection on the way in or out.
 //
-// The form is a version byte (loginEncodingV1), then the fields in the
-// order of the Login struct. Strings are a tag and a length-prefixed body:
+// The form is a version byte, then the fields in the order of the Login
+// struct. Strings are a tag and a length-prefixed body:
 // the Flow's random values (base64url) and hashes (hex) are stored as the
 // bytes they spell, anything else as is. Times are Unix seconds and
 // nanoseconds. A stored value starting with '{' is a login written as JSON
 // by an earlier version (a shared store outlives a rolling upgrade), and is
 // still read.
-const loginEncodingV1 = 0x01
+//
+// Version 2 (loginEncodingV2, written now) has version 1's layout; an
+// empty attribute list, purpose or redirect URI in it means the provider's
+// default (see Defaulter), which the Flow leaves out. A version 1 login is
+// still read; an earlier binary refuses a version 2 one rather than run it
+// without its attributes.
+const (
+	loginEncodingV1 = 0x01
+	loginEncodingV2 = 0x02
+)
 
 // String tags.
 const (
@@ -78,7 +87,7 @@ func appendTime(b []byte, t time.Time) []byte {
 // encodeLogin returns the stored form of l.
 func encodeLogin(l *Login) []byte {
 	b := make([]byte, 0, 320)
-	b = append(b, loginEncodingV1)
+	b = append(b, loginEncodingV2)
 	for _, s := range []string{l.ID, l.Provider, l.State, l.Nonce, l.Verifier} {
 		b = appendString(b, s)
 	}
@@ -211,7 +220,7 @@ func decodeLogin(b []byte) (*Login, error) {
 		}
 		return &l, nil
 	}
-	if len(b) == 0 || b[0] != loginEncodingV1 {
+	if len(b) == 0 || b[0] != loginEncodingV1 && b[0] != loginEncodingV2 {
 		return nil, errLoginEncoding
 	}
 	d := &loginDecoder{b: b[1:]}

@@ -1,6 +1,8 @@
 package idconnect
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -62,6 +64,26 @@ func TestLoginEncodingReadsJSON(t *testing.T) {
 	got, err := decodeLogin(j)
 	if err != nil || !reflect.DeepEqual(got, l) {
 		t.Fatalf("JSON login: %v\n got %+v\nwant %+v", err, got, l)
+	}
+}
+
+// sampleLoginV1 is sampleLogin as the previous binary stored it (version
+// 1 of the compact form), kept as it was written.
+const sampleLoginV1 = "010110000102030405060708090a0b0c0d0e0f0106b229e0a5ab2c0120abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345678901099fed12ebf5b303632301207418dfb49799e0254ffa607dd8adbbba16d4254d69d6bff05b58055853848d790401039da99e0003646f62000675696e66696e0006726567616464001a6964636f6e6e6563742d6d79696e666f2d636f6e6e6563746f72001e687474703a2f2f6c6f63616c686f73743a333030312f63616c6c6261636b02209f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0880c49fd50c959aef3ab0cd9fd50c959aef3a001e68747470733a2f2f7374672d69642e73696e67706173732e676f762e736703010300108302020a0b00016200000106769a29fe47b200147b226b7479223a224543222c2264223a2278227d"
+
+// A login stored by the previous binary (version 1) is still read; the
+// current form is version 2, with the same layout.
+func TestLoginEncodingReadsV1(t *testing.T) {
+	b, err := hex.DecodeString(sampleLoginV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeLogin(b)
+	if want := utcTimes(sampleLogin()); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 1 login: %v\n got %+v\nwant %+v", err, got, want)
+	}
+	if v2 := encodeLogin(sampleLogin()); v2[0] != loginEncodingV2 || !bytes.Equal(v2[1:], b[1:]) {
+		t.Errorf("version 2 form %x, want version 1's layout after its version byte", v2)
 	}
 }
 

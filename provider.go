@@ -76,6 +76,23 @@ type CallbackErrorer interface {
 	CallbackError(login *Login, cb Callback) error
 }
 
+// LoginDefaults are the Attributes, Purpose and RedirectURI a provider's
+// AuthURL gives a login that has none of its own.
+type LoginDefaults struct {
+	Attributes  []string
+	Purpose     string
+	RedirectURI string
+}
+
+// Defaulter is implemented by providers whose AuthURL fills a login's empty
+// Attributes, Purpose and RedirectURI from their configuration. The Flow
+// then stores a pending login without the values equal to those defaults
+// (most logins: the service asks for none of its own) and puts them back
+// when it takes the login, so that a waiting login costs less memory.
+type Defaulter interface {
+	LoginDefaults() LoginDefaults
+}
+
 // Flattener is implemented by providers whose data items are Myinfo's: it
 // builds the seed service's "sodata" object from a result, each requested
 // item by name. The server's seed routes need it, and check for it when

@@ -60,6 +60,12 @@ func New(cfg Config) (*Client, error) {
 // Name implements idconnect.Provider.
 func (c *Client) Name() string { return "myinfo" }
 
+// LoginDefaults implements idconnect.Defaulter: what AuthURL gives a login
+// that has no attributes, purpose or redirect URI of its own.
+func (c *Client) LoginDefaults() idconnect.LoginDefaults {
+	return idconnect.LoginDefaults{Attributes: c.cfg.Attributes, Purpose: c.cfg.Purpose, RedirectURI: c.cfg.RedirectURI}
+}
+
 // BaseURL returns the API base the client calls, such as
 // "https://test.api.myinfo.gov.sg/com/v3".
 func (c *Client) BaseURL() string { return c.base }

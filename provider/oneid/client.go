@@ -103,6 +103,12 @@ func New(cfg Config) (*Client, error) {
 // Name implements idconnect.Provider.
 func (c *Client) Name() string { return c.cfg.Name }
 
+// LoginDefaults implements idconnect.Defaulter: what AuthURL gives a login
+// that has no attributes (scopes) or redirect URI of its own.
+func (c *Client) LoginDefaults() idconnect.LoginDefaults {
+	return idconnect.LoginDefaults{Attributes: c.scopes, RedirectURI: c.cfg.RedirectURI}
+}
+
 // Issuer returns the issuer identifier the client trusts.
 func (c *Client) Issuer() string { return c.cfg.Issuer }
 
