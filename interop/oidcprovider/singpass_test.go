@@ -12,6 +12,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,7 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/emulator/personas"
 	"github.com/idconnect/idconnect/keyset"
@@ -531,11 +531,11 @@ func TestSingpassRefusals(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				jwk, err := json.Marshal(jose.JSONWebKey{Key: k})
+				d, err := k.Bytes()
 				if err != nil {
 					t.Fatal(err)
 				}
-				login.ProviderData[singpass.DataDPoPKey] = string(jwk)
+				login.ProviderData[singpass.DataDPoPKey] = base64.RawURLEncoding.EncodeToString(d)
 				_, err = c.Exchange(ctx, login, cb)
 				return err
 			},

@@ -35,9 +35,15 @@ var (
 
 // ProviderData keys a Client keeps in Login.ProviderData.
 const (
-	// DataDPoPKey holds the login's DPoP private key as a JWK (JSON). It
-	// is a secret.
-	DataDPoPKey = "dpop_jwk"
+	// DataDPoPKey holds the login's DPoP private key: the P-256 scalar,
+	// 32 bytes big-endian, in unpadded base64url (the public key is
+	// derived from it). It is a secret. The scalar is a fifth of the JWK
+	// an earlier version kept (under DataDPoPJWK) and the pending login's
+	// largest field.
+	DataDPoPKey = "dpop_key"
+	// DataDPoPJWK holds a login's DPoP private key as a JWK (JSON), as
+	// logins stored by an earlier version have it. It is still read.
+	DataDPoPJWK = "dpop_jwk"
 	// DataDPoPNonce holds the last DPoP-Nonce the authorization server
 	// sent, if any.
 	DataDPoPNonce = "dpop_nonce"
@@ -96,6 +102,12 @@ func New(cfg Config) (*Client, error) {
 // Name implements idconnect.Provider.
 func (c *Client) Name() string { return c.cfg.Name }
 
+// LoginDefaults implements idconnect.Defaulter: what AuthURL gives a login
+// that has no attributes (scopes) or redirect URI of its own.
+func (c *Client) LoginDefaults() idconnect.LoginDefaults {
+	return idconnect.LoginDefaults{Attributes: c.scopes, RedirectURI: c.cfg.RedirectURI}
+}
+
 // Issuer returns the issuer identifier the client trusts.
 func (c *Client) Issuer() string { return c.cfg.Issuer }
 
@@ -142,6 +154,7 @@ func (c *Client) AuthURL(ctx context.Context, login *idconnect.Login) (string, e
 		login.ProviderData = map[string]string{}
 	}
 	delete(login.ProviderData, DataDPoPKey)
+	delete(login.ProviderData, DataDPoPJWK)
 	delete(login.ProviderData, DataDPoPNonce)
 	var key crypto.Signer = c.cfg.DPoPKey
 	if key == nil {
@@ -149,11 +162,11 @@ func (c *Client) AuthURL(ctx context.Context, login *idconnect.Login) (string, e
 		if err != nil {
 			return "", c.errorf(oidc.OpPAR, "%v", err)
 		}
-		jwk, err := json.Marshal(jose.JSONWebKey{Key: ephemeral})
+		d, err := ephemeral.Bytes()
 		if err != nil {
 			return "", c.errorf(oidc.OpPAR, "encoding the DPoP key: %v", err)
 		}
-		login.ProviderData[DataDPoPKey] = string(jwk)
+		login.ProviderData[DataDPoPKey] = base64.RawURLEncoding.EncodeToString(d)
 		key = ephemeral
 	}
 
@@ -383,7 +396,15 @@ func (c *Client) dpopKey(login *idconnect.Login) (crypto.Signer, error) {
 	if c.cfg.DPoPKey != nil {
 		return c.cfg.DPoPKey, nil
 	}
-	s := login.ProviderData[DataDPoPKey]
+	if s := login.ProviderData[DataDPoPKey]; s != "" {
+		d, err := base64.RawURLEncoding.Strict().DecodeString(s)
+		if err != nil {
+			return nil, errors.New("not base64url")
+		}
+		// ParseRawPrivateKey takes only 32 bytes, reduced and not zero.
+		return ecdsa.ParseRawPrivateKey(elliptic.P256(), d)
+	}
+	s := login.ProviderData[DataDPoPJWK]
 	if s == "" {
 		return nil, errors.New("none")
 	}

@@ -2,6 +2,7 @@ package singpass_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -151,9 +152,15 @@ func TestAuthURLShape(t *testing.T) {
 		!strings.HasPrefix(p.Query().Get("request_uri"), "urn:ietf:params:oauth:request_uri:") {
 		t.Errorf("auth URL %s", u)
 	}
-	var jwk jose.JSONWebKey
-	if err := jwk.UnmarshalJSON([]byte(login.ProviderData[singpass.DataDPoPKey])); err != nil || jwk.IsPublic() {
-		t.Fatalf("ProviderData DPoP key: %v", err)
+	// The DPoP key is stored as its 32-byte P-256 scalar, and its public
+	// half is the one the PAR request's DPoP proof named.
+	d, err := base64.RawURLEncoding.DecodeString(login.ProviderData[singpass.DataDPoPKey])
+	if err != nil || len(d) != 32 {
+		t.Fatalf("ProviderData DPoP key %q: %v", login.ProviderData[singpass.DataDPoPKey], err)
+	}
+	dpopKey, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// A second login gets another DPoP key.
 	login2 := newLogin(t)
@@ -173,6 +180,9 @@ func TestAuthURLShape(t *testing.T) {
 	e.fake.mu.Unlock()
 	if rec == nil {
 		t.Fatal("no PAR recorded")
+	}
+	if tp, _ := (&jose.JSONWebKey{Key: dpopKey.Public()}).Thumbprint(crypto.SHA256); rec.jkt != base64.RawURLEncoding.EncodeToString(tp) {
+		t.Errorf("PAR's DPoP key thumbprint %s is not the stored key's", rec.jkt)
 	}
 	f := rec.form
 	if f.Get("scope") != "openid uinfin name" || f.Get("nonce") != login.Nonce || f.Get("redirect_uri") != redirectURI || f.Has("authentication_context_type") {
@@ -518,11 +528,22 @@ func TestDPoPKeyRequired(t *testing.T) {
 	cb := e.authorize(t, c, login)
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	p384JWK, _ := json.Marshal(jose.JSONWebKey{Key: p384})
-	for _, v := range []string{"", "{}", `{"kty":"EC"}`, string(p384JWK)} {
+	order := elliptic.P256().Params().N.FillBytes(make([]byte, 32))
+	for _, pd := range []map[string]string{
+		{singpass.DataDPoPKey: ""},
+		{singpass.DataDPoPKey: "{}"},
+		{singpass.DataDPoPKey: base64.RawURLEncoding.EncodeToString(make([]byte, 32))}, // zero
+		{singpass.DataDPoPKey: base64.RawURLEncoding.EncodeToString(order)},            // not reduced
+		{singpass.DataDPoPKey: base64.RawURLEncoding.EncodeToString(make([]byte, 31))},
+		{singpass.DataDPoPKey: base64.StdEncoding.EncodeToString(order[1:])},
+		{singpass.DataDPoPJWK: "{}"},
+		{singpass.DataDPoPJWK: `{"kty":"EC"}`},
+		{singpass.DataDPoPJWK: string(p384JWK)},
+	} {
 		l := *login
-		l.ProviderData = map[string]string{singpass.DataDPoPKey: v}
+		l.ProviderData = pd
 		if _, err := c.Exchange(context.Background(), &l, cb); !errors.Is(err, idconnect.ErrInvalidRequest) {
-			t.Errorf("DPoP key %.20q: %v", v, err)
+			t.Errorf("DPoP key %.40q: %v", pd, err)
 		}
 	}
 	// Another login's DPoP key is refused by the token endpoint.
@@ -533,6 +554,36 @@ func TestDPoPKeyRequired(t *testing.T) {
 	var perr *idconnect.ProviderError
 	if _, err := c.Exchange(context.Background(), &l, cb); !errors.As(err, &perr) || perr.Code != "invalid_dpop_proof" {
 		t.Errorf("another login's key: %v", err)
+	}
+}
+
+// A login stored by an earlier version, whose DPoP key is a JWK, still
+// completes.
+func TestDPoPKeyAsJWKStillRead(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t, singpass.Myinfo, nil)
+	login := newLogin(t)
+	cb := e.authorize(t, c, login)
+	d, err := base64.RawURLEncoding.DecodeString(login.ProviderData[singpass.DataDPoPKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, err := json.Marshal(jose.JSONWebKey{Key: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(login.ProviderData, singpass.DataDPoPKey)
+	login.ProviderData[singpass.DataDPoPJWK] = string(jwk)
+	res, err := c.Exchange(context.Background(), login, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Subject != e.fake.subject {
+		t.Errorf("subject %q", res.Subject)
 	}
 }
 

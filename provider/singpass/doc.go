@@ -77,8 +77,9 @@
 // the app's JWKS.
 //
 // Unless Config.DPoPKey is set, the per-login DPoP private key is kept in
-// Login.ProviderData under "dpop_jwk", as a private JWK (JSON). It is a
-// secret: anyone holding it and the code (or the access token) can redeem
+// Login.ProviderData under "dpop_key", as its P-256 scalar (32 bytes,
+// base64url; a login stored by an earlier version has a private JWK under
+// "dpop_jwk", which is still read). It is a secret: anyone holding it and the code (or the access token) can redeem
 // them. A store outside the process must keep the Login sealed; the Flow's
 // store does. With Config.DPoPKey (for example a key in an HSM) every
 // login's proofs are signed by that key and the login keeps none.
