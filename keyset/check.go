@@ -104,9 +104,6 @@ func (c Checker) Check(ctx context.Context, rawURL string) ([]Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err != nil {
-		return nil, err
-	}
 	probs = append(probs, answerProbs...)
 	if body != nil {
 		probs = append(probs, CheckJWKS(body)...)
