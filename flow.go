@@ -287,33 +287,45 @@ func (f *Flow) Start(ctx context.Context, provider, browser string, opts StartOp
 	return login, authURL, nil
 }
 
-// withoutDefaults returns login as it is stored: without the attributes,
+// withoutDefaults returns login as it is stored: without its provider's
+// name, which the store key binds already, and without the attributes,
 // purpose and redirect URI its provider would give it anyway (see
-// [Defaulter]). login itself is not changed.
+// [Defaulter]). A redirect URI under the default one's path (the service's
+// /callback/{provider} beside the default /callback) keeps only the rest of
+// its path, which starts with "/" where a redirect URI cannot. login itself
+// is not changed.
 func (f *Flow) withoutDefaults(login *Login) *Login {
+	stored := *login
+	stored.Provider = ""
 	d, ok := f.Providers[login.Provider].(Defaulter)
 	if !ok {
-		return login
+		return &stored
 	}
 	def := d.LoginDefaults()
-	stored := *login
 	if len(def.Attributes) > 0 && slices.Equal(login.Attributes, def.Attributes) {
 		stored.Attributes = nil
 	}
 	if login.Purpose == def.Purpose {
 		stored.Purpose = ""
 	}
-	if login.RedirectURI == def.RedirectURI {
+	switch {
+	case login.RedirectURI == def.RedirectURI:
 		stored.RedirectURI = ""
+	case def.RedirectURI != "" && strings.HasPrefix(login.RedirectURI, def.RedirectURI+"/"):
+		stored.RedirectURI = login.RedirectURI[len(def.RedirectURI):]
 	}
 	return &stored
 }
 
-// withDefaults puts back what [Flow.withoutDefaults] left out: a stored
-// login's empty attributes, purpose and redirect URI are its provider's
-// defaults, as they were when AuthURL filled them.
-func (f *Flow) withDefaults(login *Login) {
-	d, ok := f.Providers[login.Provider].(Defaulter)
+// withDefaults puts back what [Flow.withoutDefaults] left out of a login
+// taken for provider: its provider, and the provider's defaults for its
+// empty attributes, purpose and redirect URI, as they were when AuthURL
+// filled them.
+func (f *Flow) withDefaults(provider string, login *Login) {
+	if login.Provider == "" {
+		login.Provider = provider
+	}
+	d, ok := f.Providers[provider].(Defaulter)
 	if !ok {
 		return
 	}
@@ -324,8 +336,8 @@ func (f *Flow) withDefaults(login *Login) {
 	if login.Purpose == "" {
 		login.Purpose = def.Purpose
 	}
-	if login.RedirectURI == "" {
-		login.RedirectURI = def.RedirectURI
+	if login.RedirectURI == "" || strings.HasPrefix(login.RedirectURI, "/") {
+		login.RedirectURI = def.RedirectURI + login.RedirectURI
 	}
 }
 
@@ -363,7 +375,7 @@ func (f *Flow) take(ctx context.Context, key func(provider, value, browser strin
 	if err != nil {
 		return nil, fmt.Errorf("idconnect: decoding login: %w", err)
 	}
-	f.withDefaults(login)
+	f.withDefaults(provider, login)
 	if !f.now().Before(login.ExpiresAt) {
 		return nil, ErrStateExpired
 	}

@@ -540,20 +540,35 @@ func (n notDefaulter) Exchange(ctx context.Context, l *idconnect.Login, cb idcon
 }
 
 // A login is stored without the attributes, purpose and redirect URI its
-// provider gives it by default, and Exchange gets them back; a login's own
-// values are stored and come back as they were.
+// provider gives it by default, a redirect URI under the default one as the
+// rest of its path, and without its provider's name; Exchange gets them all
+// back. A login's own values are stored and come back as they were.
 func TestFlowStoresLoginWithoutProviderDefaults(t *testing.T) {
 	defaults := idconnect.LoginDefaults{
 		Attributes:  []string{"name", "dob", "birthcountry", "nationality", "uinfin", "sex", "regadd"},
 		Purpose:     "idconnect-myinfo-connector",
-		RedirectURI: "http://127.0.0.1:3001/callback/myinfo",
+		RedirectURI: "http://127.0.0.1:3001/callback",
 	}
-	own := idconnect.StartOptions{Attributes: []string{"uinfin", "name"}, Purpose: "another purpose", RedirectURI: "http://127.0.0.1:3001/callback/other"}
 	ctx := context.Background()
-	for _, opts := range []idconnect.StartOptions{{}, {RedirectURI: defaults.RedirectURI}, own} {
+	const name = "test/provider" // stored as is, if stored
+	for _, tc := range []struct {
+		opts  idconnect.StartOptions
+		saved int // stored bytes saved by the Defaulter
+	}{
+		{idconnect.StartOptions{}, 111},
+		{idconnect.StartOptions{RedirectURI: defaults.RedirectURI}, 111},
+		// The service's /callback/{provider}: the stored login keeps only
+		// "/myinfo", which a login stored whole has as well.
+		{idconnect.StartOptions{RedirectURI: defaults.RedirectURI + "/myinfo"}, 111},
+		{idconnect.StartOptions{Attributes: []string{"uinfin", "name"}, Purpose: "another purpose", RedirectURI: "http://127.0.0.1:3001/callbacks"}, 0},
+	} {
+		opts := tc.opts
 		want := idconnect.LoginDefaults{Attributes: opts.Attributes, Purpose: opts.Purpose, RedirectURI: opts.RedirectURI}
 		if opts.Purpose == "" {
-			want = defaults
+			want.Attributes, want.Purpose = defaults.Attributes, defaults.Purpose
+		}
+		if want.RedirectURI == "" {
+			want.RedirectURI = defaults.RedirectURI
 		}
 		var sizes [2][]int // stored sizes with the Defaulter, and without
 		for i, wrap := range []func(*defaultingProvider) idconnect.Provider{
@@ -563,31 +578,33 @@ func TestFlowStoresLoginWithoutProviderDefaults(t *testing.T) {
 			f, _, _ := newFlow(t)
 			rs := &recordingStore{Store: f.Store}
 			p := &defaultingProvider{defaults: defaults}
-			f.Store, f.Providers["test"] = rs, wrap(p)
+			f.Store, f.Providers[name] = rs, wrap(p)
 			b := browser(t, f)
-			started, _, err := f.Start(ctx, "test", b, opts)
+			started, _, err := f.Start(ctx, name, b, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := f.Finish(ctx, "test", idconnect.Callback{Code: "c", State: started.State}, b); err != nil {
+			if _, _, err := f.Finish(ctx, name, idconnect.Callback{Code: "c", State: started.State}, b); err != nil {
 				t.Fatal(err)
 			}
 			got := p.exchanged
-			if got == nil || !slices.Equal(got.Attributes, want.Attributes) || got.Purpose != want.Purpose || got.RedirectURI != want.RedirectURI {
+			if got == nil || got.Provider != name || !slices.Equal(got.Attributes, want.Attributes) || got.Purpose != want.Purpose || got.RedirectURI != want.RedirectURI {
 				t.Fatalf("options %+v: Exchange got %+v, want %+v", opts, got, want)
 			}
 			for _, v := range rs.values {
+				if strings.Contains(string(v), name) {
+					t.Errorf("options %+v: the stored login names its provider", opts)
+				}
 				sizes[i] = append(sizes[i], len(v))
 			}
 		}
 		if len(sizes[0]) != 2 || sizes[0][0] != sizes[0][1] {
 			t.Fatalf("options %+v: stored sizes %v, want two equal ones (the login, then with its code)", opts, sizes[0])
 		}
-		// The defaults take 118 bytes when stored (their strings, lengths
+		// The defaults take 111 bytes when stored (their strings, lengths
 		// and tags); a login with its own values stores them all.
-		saved := sizes[1][0] - sizes[0][0]
-		if opts.Purpose == "" && saved != 118 || opts.Purpose != "" && saved != 0 {
-			t.Errorf("options %+v: stored %v bytes with the Defaulter, %v without", opts, sizes[0], sizes[1])
+		if saved := sizes[1][0] - sizes[0][0]; saved != tc.saved {
+			t.Errorf("options %+v: stored %v bytes with the Defaulter, %v without: %d saved, want %d", opts, sizes[0], sizes[1], saved, tc.saved)
 		}
 	}
 }
