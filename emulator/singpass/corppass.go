@@ -333,6 +333,9 @@ func (s *Server) businessBlocks(c *client, e *entity, p *person, scopes []string
 					continue
 				}
 				v, ok := e.info[block]
+				if block == "basic_profile" && s.faults.OtherEntityInfo() {
+					v, ok = s.otherEntity(e).info[block]
+				}
 				switch {
 				case ok:
 				case entityBlocks[block]:
@@ -367,6 +370,17 @@ func (s *Server) businessBlocks(c *client, e *entity, p *person, scopes []string
 		out["entity_info"] = 42 // neither an object nor a string holding one
 	}
 	return out
+}
+
+// otherEntity is the first entity that is not e (e itself when it is the
+// only one), for the OtherEntityInfo fault.
+func (s *Server) otherEntity(e *entity) *entity {
+	for _, o := range s.entityOrder {
+		if o != e {
+			return o
+		}
+	}
+	return e
 }
 
 // stringified is v as a JSON string holding v.

@@ -23,6 +23,7 @@ type Faults struct {
 	idTokenExpired       bool
 	missingAct           bool
 	badEntityBlock       bool
+	otherEntityInfo      bool
 }
 
 func (f *Faults) set(p *bool, on bool) { f.mu.Lock(); *p = on; f.mu.Unlock() }
@@ -113,6 +114,14 @@ func (f *Faults) SetBadEntityBlock(on bool) { f.set(&f.badEntityBlock, on) }
 // BadEntityBlock reports whether SetBadEntityBlock is on.
 func (f *Faults) BadEntityBlock() bool { return f.get(&f.badEntityBlock) }
 
+// SetOtherEntityInfo sends, under the right sub, another entity's
+// entity_info.basic_profile: a client must not fill one company's form
+// with another's data.
+func (f *Faults) SetOtherEntityInfo(on bool) { f.set(&f.otherEntityInfo, on) }
+
+// OtherEntityInfo reports whether SetOtherEntityInfo is on.
+func (f *Faults) OtherEntityInfo() bool { return f.get(&f.otherEntityInfo) }
+
 // Reset turns every fault off.
 func (f *Faults) Reset() {
 	f.mu.Lock()
@@ -121,5 +130,5 @@ func (f *Faults) Reset() {
 	f.badIDTokenSignature, f.badUserinfoSignature, f.wrongEncryptionKey = false, false, false
 	f.userinfoSubMismatch, f.idTokenWrongNonce, f.idTokenWrongAudience = false, false, false
 	f.idTokenWrongIssuer, f.idTokenExpired = false, false
-	f.missingAct, f.badEntityBlock = false, false
+	f.missingAct, f.badEntityBlock, f.otherEntityInfo = false, false, false
 }

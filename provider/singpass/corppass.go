@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 
 	"github.com/idconnect/idconnect"
 	"github.com/idconnect/idconnect/internal/oidc"
@@ -45,6 +47,9 @@ func (c *Client) entityResult(ctx context.Context, login *idconnect.Login, endpo
 		return nil, c.errorf(oidc.OpUserinfo, "%w: %v", idconnect.ErrMalformed, err)
 	}
 	biz.IDToken = tok
+	if err := sameParties(tok, biz); err != nil {
+		return nil, c.errorf(oidc.OpUserinfo, "%w: %v", idconnect.ErrSubjectMismatch, err)
+	}
 	if c.cfg.App == Login {
 		// A Login app reads only the roles from userinfo.
 		tok.AuthInfo, tok.TPAuthInfo = biz.AuthInfo, biz.TPAuthInfo
@@ -55,6 +60,32 @@ func (c *Client) entityResult(ctx context.Context, login *idconnect.Login, endpo
 	res.Model = biz
 	res.Person, res.Entity = biz.Person(), biz.Entity()
 	return res, nil
+}
+
+// sameParties refuses userinfo blocks that describe another entity or
+// another person than the ID token names. Userinfo's sub already matched,
+// so only a provider fault gets here; but a form filled with another
+// company's or person's data is the worst thing a connector can deliver.
+// An item that is absent is not compared.
+func sameParties(tok *EntityIDToken, biz *Business) error {
+	if ei := biz.EntityInfo; ei != nil && ei.BasicProfile != nil && ei.BasicProfile.RegistrationNumber != nil {
+		got := ei.BasicProfile.RegistrationNumber.Value
+		// sub is the UEN, or an identifier Corppass issued; an entity
+		// without a UEN has its own number in sub_attributes.
+		ok := strings.EqualFold(got, tok.Subject)
+		if a := tok.SubAttributes; a != nil && a.EntityRegNumber != "" {
+			ok = ok || strings.EqualFold(got, a.EntityRegNumber)
+		}
+		if !ok {
+			return errors.New("entity_info names another entity than the id_token")
+		}
+	}
+	if p := biz.PersonInfo; p != nil && p.UINFIN != nil && tok.Act != nil && tok.Act.SubAttributes != nil {
+		if want := tok.Act.SubAttributes.IdentityNumber; want != "" && !strings.EqualFold(p.UINFIN.Value, want) {
+			return errors.New("person_info names another person than the id_token's act")
+		}
+	}
+	return nil
 }
 
 // parseEntityIDToken reads a Corppass ID token's entity subject and act.

@@ -334,6 +334,7 @@ func TestCorppassRefusals(t *testing.T) {
 		{"act missing (Myinfo Business)", singpass.Myinfo, func(f *emulator.Faults) { f.SetMissingAct(true) }, nil, nil, idconnect.ErrTokenInvalid},
 		{"entity_info neither an object nor a string holding one", singpass.Myinfo,
 			func(f *emulator.Faults) { f.SetBadEntityBlock(true) }, nil, nil, idconnect.ErrMalformed},
+		{"entity_info about another entity", singpass.Myinfo, func(f *emulator.Faults) { f.SetOtherEntityInfo(true) }, nil, nil, idconnect.ErrSubjectMismatch},
 		{"userinfo sub differs", singpass.Myinfo, func(f *emulator.Faults) { f.SetUserinfoSubMismatch(true) }, nil, nil, idconnect.ErrSubjectMismatch},
 		{"userinfo sub is the client_id, not accepted", singpass.Myinfo, nil, nil,
 			func(c *emulator.Config) { c.UserinfoSubjectClientID = true }, idconnect.ErrSubjectMismatch},
